@@ -1,0 +1,104 @@
+/* kernels.h - the kernel table: every ISA-specific operation hearth performs.
+ *
+ * THE CONTRACT (holds for every slot unless the slot's comment says otherwise)
+ * - `n` counts values; for a block format it is a multiple of the block size.
+ * - Pointers are `restrict`: inputs and outputs never overlap unless stated.
+ * - No alignment is assumed (unaligned loads); a kernel never reads or writes
+ *   past the `n` values it was given.
+ * - Kernels are single-threaded, never allocate, never touch globals, and never
+ *   fail: the caller has validated shapes. Parallelism is the caller's (lib/).
+ * - The scalar reference (kernels/ref/, `hearth_kernels_ref`) is the
+ *   specification. Quantize, dequantize and integer block sums must be
+ *   bit-exact with it; float reductions may differ by summation order only:
+ *   |simd - ref| <= 2 * n_terms * FLT_EPSILON * sum|term| (STYLE §8).
+ * - Results are deterministic: the same inputs give the same bits whatever
+ *   else runs, so the forward pass is reproducible at any thread count.
+ *
+ * Tables are built by hearth_kernels_init(): reference first, then each tier
+ * the CPU has (and the caller allows) overrides the slots it implements.
+ * Each context keeps its own copy; there is no global table.
+ */
+#ifndef HEARTH_KERNELS_H
+#define HEARTH_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hearth.h" /* hearth_isa */
+#include "quant.h"             /* type ids, block structs, hearth_f16 */
+
+/* ---- Slot signatures ---------------------------------------------------- */
+
+/* *out = dot(w, a) over n values. `w` is one row in weight type T, `a` the
+ * activations already converted by quantize_row[vec_dot_type(T)]. */
+typedef void (*hearth_vec_dot_fn)(int64_t n, float *restrict out, const void *restrict w,
+                                  const void *restrict a);
+
+/* Float -> type T, n values (n a multiple of T's block size). For block types
+ * this is the reference quantizer of the format. */
+typedef void (*hearth_quantize_row_fn)(const float *restrict src, void *restrict dst, int64_t n);
+
+/* Type T -> float, n values. */
+typedef void (*hearth_dequantize_row_fn)(const void *restrict src, float *restrict dst, int64_t n);
+
+/* Tile product for matmul and matvec: for r < nr, c < nc,
+ *     out[c * ldo + r] = dot(row r of w, column c of a)
+ * where row r starts at (const char *)w + r * w_stride and column c at
+ * (const char *)a + c * a_stride (activations converted as for vec_dot).
+ * Each out value must equal what vec_dot computes for that pair bit for bit,
+ * so the split of rows and columns between threads never changes the result.
+ * Implementations reuse each loaded weight block across the nc columns. */
+typedef void (*hearth_mat_dot_fn)(int64_t n, int64_t nr, int64_t nc, float *restrict out,
+                                  int64_t ldo, const void *restrict w, size_t w_stride,
+                                  const void *restrict a, size_t a_stride);
+
+/* ---- The table ---------------------------------------------------------- */
+typedef struct hearth_kernels {
+    hearth_isa isa; /* highest tier that patched this table */
+
+    /* Indexed by GGUF type id; NULL where hearth cannot compute with the type. */
+    hearth_vec_dot_fn vec_dot[HEARTH_TYPE_COUNT];
+    hearth_mat_dot_fn mat_dot[HEARTH_TYPE_COUNT];
+    hearth_quantize_row_fn quantize_row[HEARTH_TYPE_COUNT];
+    hearth_dequantize_row_fn dequantize_row[HEARTH_TYPE_COUNT];
+
+    /* out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]; the mean is accumulated in
+     * float in a fixed order (out may alias x). */
+    void (*rmsnorm)(float *out, const float *x, const float *restrict w, int64_t n, float eps);
+    /* x[i] = exp(x[i] - max) / sum, in place. max rel err vs ref: 1e-6 */
+    void (*softmax)(float *x, int64_t n);
+    /* out[i] = silu(gate[i]) * up[i] (out may alias gate). max rel err vs ref: 1e-6 */
+    void (*silu_mul)(float *out, const float *gate, const float *restrict up, int64_t n);
+    /* out[i] = a[i] + b[i] (out may alias a). */
+    void (*add)(float *out, const float *a, const float *restrict b, int64_t n);
+    /* Attention over the KV cache: scores and weighted sums with F16 or F32 rows. */
+    float (*dot_f32)(const float *restrict a, const float *restrict b, int64_t n);
+    float (*dot_f16_f32)(const hearth_f16 *restrict k, const float *restrict q, int64_t n);
+    /* out[i] += a * v[i] */
+    void (*axpy_f32)(float *restrict out, float a, const float *restrict v, int64_t n);
+    void (*axpy_f16)(float *restrict out, float a, const hearth_f16 *restrict v, int64_t n);
+} hearth_kernels;
+
+/* The reference table (kernels/ref/): every slot of every computable type is set. */
+extern const hearth_kernels hearth_kernels_ref;
+
+/* Tier patches: each overrides the slots its directory implements. */
+void hearth_kernels_patch_avx2(hearth_kernels *k);
+void hearth_kernels_patch_avx512(hearth_kernels *k);
+void hearth_kernels_patch_avx512vnni(hearth_kernels *k);
+void hearth_kernels_patch_neon(hearth_kernels *k);
+void hearth_kernels_patch_neon_dotprod(hearth_kernels *k);
+
+/* Fills *k for tier `requested` (HEARTH_ISA_AUTO = the best this CPU has).
+ * Returns false, leaving *k as the reference table, when the CPU lacks the
+ * requested tier or the tier does not exist on this architecture. */
+bool hearth_kernels_init(hearth_kernels *k, hearth_isa requested);
+
+/* ---- Scalar conversions every tier and lib/ may use -------------------- */
+float hearth_f16_to_f32(hearth_f16 h);
+hearth_f16 hearth_f32_to_f16(float f); /* round to nearest even */
+float hearth_bf16_to_f32(hearth_bf16 h);
+hearth_bf16 hearth_f32_to_bf16(float f); /* round to nearest even, NaN kept quiet */
+
+#endif /* HEARTH_KERNELS_H */
