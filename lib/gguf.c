@@ -152,12 +152,14 @@ static hearth_status take_u64(cursor *c, const char *ctx, const char *what, uint
 static hearth_status take_string(cursor *c, const char *ctx, const char *what,
                                  const uint8_t **str, uint64_t *len) {
     uint64_t at = c->pos;
-    HEARTH_TRY(take_u64(c, ctx, what, len));
+    char what_len[64];
+    snprintf(what_len, sizeof what_len, "%s length", what);
+    HEARTH_TRY(take_u64(c, ctx, what_len, len));
     if (*len > left(c)) {
         c->pos = at;
         return hearth_fail(c->e, HEARTH_ERR_FORMAT,
                            "%s: offset %" PRIu64 ": %s%s%s length %" PRIu64
-                           " exceeds the %" PRIu64 " bytes left in the file",
+                           " exceeds the %" PRIu64 " bytes left (file truncated?)",
                            c->where, at, ctx, *ctx ? ": " : "", what, *len, left(c) + 8);
     }
     *str = c->base + c->pos;
@@ -343,7 +345,7 @@ static hearth_status parse_kv(hearth_gguf *g, cursor *c, int64_t idx) {
     const uint8_t *key;
     char ctx[128];
     snprintf(ctx, sizeof ctx, "key #%" PRId64, idx);
-    HEARTH_TRY(take_string(c, ctx, "key length", &key, &kv->key_len));
+    HEARTH_TRY(take_string(c, ctx, "key", &key, &kv->key_len));
     HEARTH_TRY(copy_name(c, kv->file_offset, key, kv->key_len, "key", &kv->key));
     snprintf(ctx, sizeof ctx, "key '%.80s'", kv->key);
     int64_t dup = index_insert(g, &g->kv_index, false, idx, kv->key, kv->key_len);
@@ -406,7 +408,7 @@ static hearth_status parse_tensor_info(hearth_gguf *g, cursor *c, int64_t idx) {
     snprintf(ctx, sizeof ctx, "tensor #%" PRId64, idx);
     const uint8_t *name;
     uint64_t name_len;
-    HEARTH_TRY(take_string(c, ctx, "name length", &name, &name_len));
+    HEARTH_TRY(take_string(c, ctx, "name", &name, &name_len));
     char *copy;
     HEARTH_TRY(copy_name(c, start, name, name_len, "tensor name", &copy));
     t->name = copy;
@@ -565,11 +567,13 @@ static hearth_status parse_header(hearth_gguf *g, cursor *c, uint64_t *n_tensors
     if (*n_kv > left(c) / 13)
         return hearth_fail(c->e, HEARTH_ERR_FORMAT,
                            "%s: offset 16: n_kv = %" PRIu64 " cannot fit in the %" PRIu64
-                           " bytes after the header", c->where, *n_kv, left(c));
+                           " bytes after the header (file truncated?)", c->where, *n_kv,
+                           left(c));
     if (*n_tensors > left(c) / 32)
         return hearth_fail(c->e, HEARTH_ERR_FORMAT,
                            "%s: offset 8: n_tensors = %" PRIu64 " cannot fit in the %" PRIu64
-                           " bytes after the header", c->where, *n_tensors, left(c));
+                           " bytes after the header (file truncated?)", c->where, *n_tensors,
+                           left(c));
     return HEARTH_OK;
 }
 

@@ -277,7 +277,8 @@ START_TEST(test_gguf_roundtrip_every_tensor_type) {
         ck_assert_uint_eq(t->n_bytes, sizes[i]);
         ck_assert_uint_eq(t->offset % alignment, 0);
         ck_assert_uint_eq(t->n_dims, strstr(t->name, ".2d") ? 2 : 1);
-        ck_assert_int_eq(t->ne[0], (int64_t)hearth_type_block_size(type) * (t->n_dims == 2 ? 2 : 1));
+        int64_t rows_of_blocks = t->n_dims == 2 ? 2 : 1;
+        ck_assert_int_eq(t->ne[0], (int64_t)hearth_type_block_size(type) * rows_of_blocks);
         ck_assert_int_eq(t->ne[1], t->n_dims == 2 ? 3 : 1);
         ck_assert_int_eq(t->ne[2], 1);
         ck_assert_mem_eq(t->data, data + at, t->n_bytes);
