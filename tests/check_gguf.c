@@ -418,6 +418,53 @@ START_TEST(test_gguf_no_tensors_no_padding) {
 }
 END_TEST
 
+/* Thousands of keys and tensors in scrambled order: every lookup finds its
+ * own entry, and one repeated name anywhere is caught and named. */
+START_TEST(test_gguf_many_names_lookup_and_duplicates) {
+    enum { N = 3000 };
+    for (int with_dup = 0; with_dup < 2; with_dup++) {
+        gl_buf b = {0};
+        gl_header(&b, 3, N, N);
+        char name[32];
+        for (int i = 0; i < N; i++) {
+            int k = (i * 1237) % N; /* 1237 is coprime with 3000: a permutation */
+            snprintf(name, sizeof name, "key.%d", with_dup && i == N - 1 ? 1237 % N : k);
+            gl_kv_u32(&b, name, (uint32_t)k);
+        }
+        for (int i = 0; i < N; i++) {
+            uint64_t ne[1] = {0}; /* empty tensors: no data needed */
+            snprintf(name, sizeof name, "t.%d", (i * 7) % N);
+            gl_tensor_info(&b, name, 1, ne, HEARTH_TYPE_F32, 0);
+        }
+        hearth_gguf *g;
+        hearth_status st = hearth_gguf_open_buffer_ref(b.p, b.n, &g);
+        if (with_dup) {
+            ck_assert_int_eq(st, HEARTH_ERR_FORMAT);
+            ck_assert_ptr_nonnull(strstr(hearth_last_error(), "key 'key.1237' appears twice"));
+            free(b.p);
+            continue;
+        }
+        ck_assert_int_eq(st, HEARTH_OK);
+        for (int k = 0; k < N; k++) {
+            uint32_t v;
+            snprintf(name, sizeof name, "key.%d", k);
+            ck_assert_int_eq(hearth_gguf_get_u32(g, name, &v), HEARTH_OK);
+            ck_assert_uint_eq(v, (uint32_t)k);
+            ck_assert_str_eq(hearth_gguf_key(g, hearth_gguf_find_key(g, name)), name);
+            snprintf(name, sizeof name, "t.%d", k);
+            const hearth_gguf_tensor *t = hearth_gguf_find_tensor(g, name);
+            ck_assert_ptr_nonnull(t);
+            ck_assert_str_eq(t->name, name);
+        }
+        ck_assert_int_eq(hearth_gguf_find_key(g, "key.3000"), -1);
+        ck_assert_int_eq(hearth_gguf_find_key(g, ""), -1);
+        ck_assert_ptr_null(hearth_gguf_find_tensor(g, "t.-1"));
+        hearth_gguf_close(g);
+        free(b.p);
+    }
+}
+END_TEST
+
 /* ==== Getters ============================================================ */
 
 START_TEST(test_gguf_getters_check_type_and_range) {
@@ -606,6 +653,7 @@ Suite *gguf_suite(void) {
     tcase_add_test(tc, test_gguf_reads_version_2);
     tcase_add_test(tc, test_gguf_reads_nested_arrays);
     tcase_add_test(tc, test_gguf_no_tensors_no_padding);
+    tcase_add_test(tc, test_gguf_many_names_lookup_and_duplicates);
     tcase_add_test(tc, test_gguf_getters_check_type_and_range);
     tcase_add_test(tc, test_gguf_type_names);
     suite_add_tcase(s, tc);

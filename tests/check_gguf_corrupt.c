@@ -86,7 +86,8 @@ static void build(const spec *s, gl_buf *b) {
         gl_u64(b, s->val2_count);
         gl_bytes(b, "abc", 3);
     } else {
-        gl_u64(b, s->val2_count); /* 8 bytes of payload for any scalar */
+        size_t n = gl_value_size((int)s->val2_type);
+        gl_le(b, s->val2_count, n ? (int)n : 8); /* an invalid type gets 8 bytes */
     }
     gl_tensor_info(b, s->name1, s->n_dims1, s->ne1, s->type1, s->off1);
     uint64_t ne2[1] = {s->ne2_0};
@@ -156,6 +157,7 @@ static void e_dup_key(spec *s) {
     s->align = 32;
     s->key2 = "general.alignment";
     s->val2_type = HEARTH_GGUF_UINT32;
+    s->val2_count = 32;
 }
 static void e_key_nul(spec *s) {
     s->key2 = "bad\0key";
