@@ -454,14 +454,15 @@ static hearth_status parse_tensor_info(hearth_gguf *g, cursor *c, int64_t idx) {
     /* Bytes = blocks per row * block bytes * ne1 * ne2 * ne3; every partial
      * product is checked, including the element count, which must fit int64. */
     uint64_t n_elems = 1;
-    uint64_t n_bytes = (uint64_t)t->ne[0] / tt->block_size * tt->type_size;
-    bool overflow = n_bytes > (uint64_t)INT64_MAX;
+    uint64_t n_bytes;
+    bool overflow = hearth_mul_overflow_u64((uint64_t)t->ne[0] / tt->block_size, tt->type_size,
+                                            &n_bytes) != 0;
     for (int d = 0; d < 4; d++) {
         overflow |= hearth_mul_overflow_u64(n_elems, (uint64_t)t->ne[d], &n_elems) != 0;
         if (d > 0)
             overflow |= hearth_mul_overflow_u64(n_bytes, (uint64_t)t->ne[d], &n_bytes) != 0;
     }
-    if (overflow || n_elems > (uint64_t)INT64_MAX)
+    if (overflow || n_elems > (uint64_t)INT64_MAX || n_bytes > (uint64_t)INT64_MAX)
         return hearth_fail(c->e, HEARTH_ERR_FORMAT,
                            "%s: offset %" PRIu64 ": %s: shape %" PRId64 " x %" PRId64 " x %" PRId64
                            " x %" PRId64 " overflows 64-bit element or byte counts", c->where,

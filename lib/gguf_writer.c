@@ -377,9 +377,10 @@ hearth_status hearth_gguf_writer_add_tensor(hearth_gguf_writer *w, const char *n
         return fail(w, HEARTH_ERR_INVALID_ARG, "%s: tensor '%s': ne[0] = %" PRId64 " is not a "
                     "multiple of the %s block size %u", fn, name, dims[0], tt->name,
                     tt->block_size);
-    uint64_t n_bytes = (uint64_t)dims[0] / tt->block_size * tt->type_size;
+    uint64_t n_bytes;
     uint64_t n_elems = 1;
-    bool overflow = false;
+    bool overflow = hearth_mul_overflow_u64((uint64_t)dims[0] / tt->block_size, tt->type_size,
+                                            &n_bytes) != 0;
     for (int d = 0; d < 4; d++) {
         overflow |= hearth_mul_overflow_u64(n_elems, (uint64_t)dims[d], &n_elems) != 0;
         if (d > 0)

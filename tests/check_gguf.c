@@ -582,6 +582,11 @@ START_TEST(test_gguf_writer_rejects_misuse_and_deletes_partial_file) {
         ck_assert_int_eq(hearth_gguf_writer_write(w, block, 1), HEARTH_OK);
         ck_assert_int_eq(hearth_gguf_writer_set_u8(w, "late", 1), want);
         break;
+    case 11: { /* 2^61 F64 values: 2^64 bytes would wrap to 0 */
+        int64_t wrap_ne[1] = {INT64_C(1) << 61};
+        ck_assert_int_eq(hearth_gguf_writer_add_tensor(w, "u", HEARTH_TYPE_F64, 1, wrap_ne), want);
+        break;
+    }
     case 10: /* freed without finish: no file left behind, and no error */
         hearth_gguf_writer_free(w);
         ck_assert(!exists(path));
@@ -658,7 +663,7 @@ Suite *gguf_suite(void) {
     tcase_add_test(tc, test_gguf_type_names);
     suite_add_tcase(s, tc);
     tc = tcase_create("writer");
-    tcase_add_loop_test(tc, test_gguf_writer_rejects_misuse_and_deletes_partial_file, 0, 11);
+    tcase_add_loop_test(tc, test_gguf_writer_rejects_misuse_and_deletes_partial_file, 0, 12);
     tcase_add_test(tc, test_gguf_writer_create_fails_on_bad_path);
     suite_add_tcase(s, tc);
     tc = tcase_create("vocab");

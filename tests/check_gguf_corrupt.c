@@ -195,6 +195,17 @@ static void e_bytes_overflow(spec *s) {
     s->ne1[1] = UINT64_C(1) << 31;
     s->ne1[2] = UINT64_C(1) << 31;
 }
+/* 2^61 F64 values: 2^64 bytes, which wraps to 0 if the row size is not checked. */
+static void e_row_bytes_wrap(spec *s) {
+    s->n_dims1 = 1;
+    s->ne1[0] = UINT64_C(1) << 61;
+    s->type1 = HEARTH_TYPE_F64;
+}
+static void e_row_bytes_over_int64(spec *s) {
+    s->n_dims1 = 1;
+    s->ne1[0] = UINT64_C(1) << 60;
+    s->type1 = HEARTH_TYPE_F64;
+}
 static void e_removed_type(spec *s) { s->type1 = 4; }
 static void e_removed_type_31(spec *s) { s->type1 = 31; }
 static void e_unknown_type(spec *s) { s->type2 = 40; }
@@ -278,6 +289,8 @@ static const corrupt_case cases[] = {
     {"dimension above INT64_MAX", HEARTH_ERR_FORMAT, "INT64_MAX", e_ne_over_int64},
     {"element count overflow", HEARTH_ERR_FORMAT, "overflow", e_dims_overflow},
     {"byte count overflow", HEARTH_ERR_FORMAT, "overflow", e_bytes_overflow},
+    {"row bytes wrap to 0", HEARTH_ERR_FORMAT, "overflow", e_row_bytes_wrap},
+    {"row bytes above INT64_MAX", HEARTH_ERR_FORMAT, "overflow", e_row_bytes_over_int64},
     {"removed type Q4_2", HEARTH_ERR_UNSUPPORTED, "Q4_2 (id 4), which was removed", e_removed_type},
     {"removed type Q4_0_4_4", HEARTH_ERR_UNSUPPORTED, "Q4_0_4_4", e_removed_type_31},
     {"unknown type 40", HEARTH_ERR_UNSUPPORTED, "unknown tensor type id 40", e_unknown_type},
