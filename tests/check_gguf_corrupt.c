@@ -425,6 +425,34 @@ START_TEST(test_gguf_open_file_errors) {
 }
 END_TEST
 
+/* Inputs the fuzzer reported (tests/data/, each < 1 KB), with the status
+ * they must keep getting. fuzz-stall-41b49df6: reported as a 10 s timeout
+ * during the first run; it parses in microseconds (the niced fuzzer had
+ * starved on a loaded machine) and is kept to pin that. */
+static const struct {
+    const char *file;
+    hearth_status want;
+} fuzz_regressions[] = {
+    {"fuzz-stall-41b49df6.gguf", HEARTH_ERR_FORMAT},
+};
+
+START_TEST(test_gguf_fuzz_regressions) {
+    const char *src = getenv("HEARTH_SRC_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/%s", src && *src ? src : ".",
+             fuzz_regressions[_i].file);
+    size_t n;
+    char *bytes = test_read_file(path, &n);
+    ck_assert_msg(bytes != NULL, "cannot read %s", path);
+    hearth_gguf *g;
+    hearth_status st = hearth_gguf_open_buffer_ref(bytes, n, &g);
+    ck_assert_msg(st == fuzz_regressions[_i].want, "%s: %s (%s)", path, hearth_status_str(st),
+                  hearth_last_error());
+    hearth_gguf_close(g);
+    free(bytes);
+}
+END_TEST
+
 Suite *gguf_corrupt_suite(void);
 Suite *gguf_corrupt_suite(void) {
     Suite *s = suite_create("gguf_corrupt");
@@ -433,6 +461,8 @@ Suite *gguf_corrupt_suite(void) {
     tcase_add_test(tc, test_gguf_rejects_every_truncation);
     tcase_add_test(tc, test_gguf_rejects_deep_nesting);
     tcase_add_test(tc, test_gguf_open_file_errors);
+    tcase_add_loop_test(tc, test_gguf_fuzz_regressions, 0,
+                        (int)(sizeof fuzz_regressions / sizeof fuzz_regressions[0]));
     suite_add_tcase(s, tc);
     return s;
 }
