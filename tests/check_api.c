@@ -3,6 +3,7 @@
  */
 #include <check.h>
 #include <pthread.h> /* last error is per thread */
+#include <stdio.h>   /* snprintf */
 #include <string.h>
 
 #include "hearth.h"
@@ -50,11 +51,12 @@ static void *set_error_on_other_thread(void *arg) {
 
 START_TEST(test_api_last_error_is_thread_local) {
     hearth_set_error(HEARTH_ERR_FORMAT, "main thread");
+    static int token;
     pthread_t t;
     void *ok = NULL;
-    ck_assert_int_eq(pthread_create(&t, NULL, set_error_on_other_thread, &t), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, set_error_on_other_thread, &token), 0);
     pthread_join(t, &ok);
-    ck_assert_ptr_eq(ok, &t);
+    ck_assert_ptr_eq(ok, &token);
     ck_assert_str_eq(hearth_last_error(), "main thread");
 }
 END_TEST
