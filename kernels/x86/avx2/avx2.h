@@ -103,20 +103,27 @@ HEARTH_INLINE __m256i avx2_round_away(__m256 v) {
     HEARTH_INLINE void VEC_DOT##_tile(int64_t nb, int R, int C, float *restrict out,       \
                                       int64_t ldo, const char *w, size_t ws, const char *a, \
                                       size_t as) {                                         \
-        avx2_dot_state st[4][4];                                                           \
-        for (int r = 0; r < R; r++)                                                        \
-            for (int c = 0; c < C; c++)                                                    \
-                st[r][c] = (avx2_dot_state){_mm256_setzero_ps(), 0.0f};                    \
+        __m256 acc[4][4];                                                                  \
+        float off[4][4];                                                                   \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                \
+            _Pragma("GCC unroll 4") for (int c = 0; c < C; c++) {                          \
+                acc[r][c] = _mm256_setzero_ps();                                           \
+                off[r][c] = 0.0f;                                                          \
+            }                                                                              \
         for (int64_t b = 0; b < nb; b++) {                                                 \
-            for (int r = 0; r < R; r++) {                                                  \
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                          \
                 const WDEC d = decode((const WBLK *)(w + (size_t)r * ws) + b);             \
-                for (int c = 0; c < C; c++)                                                \
-                    step(&d, (const ABLK *)(a + (size_t)c * as) + b, &st[r][c]);           \
+                _Pragma("GCC unroll 4") for (int c = 0; c < C; c++) {                      \
+                    avx2_dot_state st = {acc[r][c], off[r][c]};                            \
+                    step(&d, (const ABLK *)(a + (size_t)c * as) + b, &st);                 \
+                    acc[r][c] = st.acc;                                                    \
+                    off[r][c] = st.off;                                                    \
+                }                                                                          \
             }                                                                              \
         }                                                                                  \
-        for (int r = 0; r < R; r++)                                                        \
-            for (int c = 0; c < C; c++)                                                    \
-                out[c * ldo + r] = avx2_state_result(st[r][c]);                            \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                \
+            _Pragma("GCC unroll 4") for (int c = 0; c < C; c++)                            \
+                out[c * ldo + r] = avx2_state_result((avx2_dot_state){acc[r][c], off[r][c]}); \
     }                                                                                      \
     void MAT_DOT(int64_t n, int64_t nr, int64_t nc, float *restrict out, int64_t ldo,      \
                  const void *restrict w, size_t w_stride, const void *restrict a,          \
