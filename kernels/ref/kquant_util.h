@@ -17,6 +17,14 @@
 
 #include "../quant.h" /* block structs, QK_K */
 
+/* The K-quant kernels promise bit-exact results (dequantize, block sums, and
+ * the float epilogue of every dot product); a compiler that fuses a*b + c into
+ * one FMA on its own would break that. GCC in ISO C mode never contracts;
+ * clang contracts by default, so it is told not to. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* ---- Half precision (exact widen; round-to-nearest-even narrow) ---------- */
 /* Kept local to the K-quant files so that they depend on nothing but quant.h;
  * same bits as hearth_f16_to_f32 / hearth_f32_to_f16 of kernels.h. */
@@ -94,6 +102,28 @@ static inline void kq_unpack_scale_min(int j, const uint8_t *packed, uint8_t *sc
 static inline void kq_unpack_scales_mins(const uint8_t *packed, uint8_t sc[8], uint8_t m[8]) {
     for (int j = 0; j < 8; j++)
         kq_unpack_scale_min(j, packed, &sc[j], &m[j]);
+}
+
+/* The same unpacking as four little-endian words for the SIMD tiers: bytes
+ * 0-7 of out are the scales sc0..sc7, bytes 8-15 the mins m0..m7 (all 0..63).
+ * With w0, w1, w2 the three words of `packed`:
+ *     sc0-3 = w0 & 0x3f..,  m0-3 = w1 & 0x3f..,
+ *     sc4-7 = (w2 & 0x0f..) | ((w0 >> 6) & 0x03..) << 4,
+ *     m4-7  = ((w2 >> 4) & 0x0f..) | ((w1 >> 6) & 0x03..) << 4. */
+static inline void kq_unpack_scales_mins_words(const uint8_t *packed, uint32_t out[4]) {
+    uint32_t w[3];
+    memcpy(w, packed, 12);
+    out[0] = w[0] & 0x3f3f3f3fu;
+    out[1] = (w[2] & 0x0f0f0f0fu) | (((w[0] >> 6) & 0x03030303u) << 4);
+    out[2] = w[1] & 0x3f3f3f3fu;
+    out[3] = ((w[2] >> 4) & 0x0f0f0f0fu) | (((w[1] >> 6) & 0x03030303u) << 4);
+}
+
+/* One block's float epilogue, shared by every tier so that all of them add
+ * exactly what kquant_block_dot_ref adds: sum + ((d*ad)*isum - (dmin*ad)*msum). */
+static inline float kq_block_epilogue(float sum, float d, float dmin, float ad, int32_t isum,
+                                      int32_t msum) {
+    return sum + ((d * ad) * (float)isum - (dmin * ad) * (float)msum);
 }
 
 void kquant_pack_scale_min(uint8_t packed[12], const uint8_t sc[8], const uint8_t m[8]);
