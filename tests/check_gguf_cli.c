@@ -114,6 +114,7 @@ Suite *gguf_cli_suite(void);
 Suite *gguf_cli_suite(void) {
     Suite *s = suite_create("gguf_cli");
     TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 60); /* seven program runs; slow under ASan on a busy machine */
     tcase_add_test(tc, test_gguf_cli_lists_file);
     tcase_add_test(tc, test_gguf_cli_exit_codes);
     suite_add_tcase(s, tc);
