@@ -440,7 +440,7 @@ static hearth_status parse_tensor_info(hearth_gguf *g, cursor *c, int64_t idx) {
         hearth_type_traits_of(t->type < HEARTH_TYPE_COUNT ? (int)t->type : -1);
     if (tt->removed)
         return hearth_fail(c->e, HEARTH_ERR_UNSUPPORTED,
-                           "%s: offset %" PRIu64 ": %s has type %s (id %u), which was removed "
+                           "%s: offset %" PRIu64 ": %s: tensor type %s (id %u) was removed "
                            "from GGUF", c->where, at, ctx, tt->name, t->type);
     if (tt->block_size == 0)
         return hearth_fail(c->e, HEARTH_ERR_UNSUPPORTED,

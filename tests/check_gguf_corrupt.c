@@ -291,7 +291,7 @@ static const corrupt_case cases[] = {
     {"byte count overflow", HEARTH_ERR_FORMAT, "overflow", e_bytes_overflow},
     {"row bytes wrap to 0", HEARTH_ERR_FORMAT, "overflow", e_row_bytes_wrap},
     {"row bytes above INT64_MAX", HEARTH_ERR_FORMAT, "overflow", e_row_bytes_over_int64},
-    {"removed type Q4_2", HEARTH_ERR_UNSUPPORTED, "Q4_2 (id 4), which was removed", e_removed_type},
+    {"removed type Q4_2", HEARTH_ERR_UNSUPPORTED, "Q4_2 (id 4) was removed", e_removed_type},
     {"removed type Q4_0_4_4", HEARTH_ERR_UNSUPPORTED, "Q4_0_4_4", e_removed_type_31},
     {"unknown type 40", HEARTH_ERR_UNSUPPORTED, "unknown tensor type id 40", e_unknown_type},
     {"unknown type 2^32-1", HEARTH_ERR_UNSUPPORTED, "4294967295", e_unknown_type_max},
