@@ -14,6 +14,7 @@
 #include <stdio.h>    /* FILE, fopen, fwrite */
 #include <stdlib.h>   /* malloc, realloc, free */
 #include <string.h>   /* strlen, strcmp, strerror */
+#include <sys/stat.h> /* fstat: is the output a regular file */
 #include <unistd.h>   /* unlink */
 
 typedef struct writer_tensor {
@@ -33,6 +34,7 @@ struct hearth_gguf_writer {
     hearth_status status;    /* first failure; every later call repeats it */
     char msg[512];
     enum writer_state state;
+    bool remove_on_failure;  /* the path is a regular file we created */
 
     uint8_t *kv;             /* (kv_len) serialised key/value pairs */
     size_t kv_len, kv_cap;
@@ -93,6 +95,10 @@ hearth_status hearth_gguf_writer_create(const char *path, hearth_gguf_writer **o
         free(w);
         return st;
     }
+    /* Only a regular file is deleted on failure: "/dev/null" or a pipe given
+     * as the path must never be unlinked. */
+    struct stat st;
+    w->remove_on_failure = fstat(fileno(w->f), &st) == 0 && S_ISREG(st.st_mode);
     w->alignment = GGUF_DEFAULT_ALIGNMENT;
     *out = w;
     return HEARTH_OK;
@@ -103,7 +109,7 @@ void hearth_gguf_writer_free(hearth_gguf_writer *w) {
         return;
     if (w->f)
         fclose(w->f);
-    if (w->state != FINISHED)
+    if (w->state != FINISHED && w->remove_on_failure)
         unlink(w->path);
     for (uint64_t i = 0; i < w->n_kv; i++)
         free(w->keys[i]);
