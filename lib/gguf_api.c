@@ -9,7 +9,7 @@
 
 #include <inttypes.h> /* PRIu64 in messages */
 #include <stdlib.h>   /* calloc, free */
-#include <string.h>   /* strlen, strdup, strcasecmp */
+#include <string.h>   /* strlen, strdup, memset */
 #include <strings.h>  /* strcasecmp */
 
 /* ==== Open / close ======================================================= */
