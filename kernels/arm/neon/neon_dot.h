@@ -127,7 +127,7 @@ HEARTH_INLINE void n_step_q8_1(const n_dec *w, const block_q8_1 *a, n_state *st)
 }
 
 /* vec_dot and mat_dot of one weight type. Tiles: 2 rows x 4 columns for
- * batches, 4 x 1 for matvec (independent FMA chains), 1 x C leftovers. */
+ * batches, 1 x C leftovers; single columns go row after row. */
 #define HEARTH_NEON_DOT_KERNELS(VEC_DOT, MAT_DOT, WBLK, ABLK, QK, DECODE, STEP)            \
     void VEC_DOT(int64_t n, float *restrict out, const void *restrict w,                   \
                  const void *restrict a);                                                  \
@@ -171,11 +171,12 @@ HEARTH_INLINE void n_step_q8_1(const n_dec *w, const block_q8_1 *a, n_state *st)
                 VEC_DOT##_tile(nb, 1, 4, out + c * ldo + r, ldo, wc + r * w_stride,        \
                                w_stride, ac + c * a_stride, a_stride);                     \
         }                                                                                  \
+        /* single columns (matvec): rows one after the other, so that the weights \
+         * stream through memory as one sequential run the prefetchers follow     \
+         * (interleaved rows measured slower); out-of-order execution overlaps the \
+         * consecutive rows' independent accumulator chains */                    \
         for (; c < nc; c++) {                                                              \
             int64_t r = 0;                                                                 \
-            for (; r + 4 <= nr; r += 4)                                                    \
-                VEC_DOT##_tile(nb, 4, 1, out + c * ldo + r, ldo, wc + r * w_stride,        \
-                               w_stride, ac + c * a_stride, a_stride);                     \
             for (; r < nr; r++)                                                            \
                 VEC_DOT##_tile(nb, 1, 1, out + c * ldo + r, ldo, wc + r * w_stride,        \
                                w_stride, ac + c * a_stride, a_stride);                     \

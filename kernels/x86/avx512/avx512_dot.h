@@ -152,8 +152,8 @@ HEARTH_INLINE void zu_step_one(const zu_one *w, const block_q8_1 *a, z_state *st
 /* Generates vec_dot and mat_dot. Needs in scope: PAIR/ONE (decoded types),
  * decode_pair(const WBLK *) (blocks b, b+1), decode_one(const WBLK *),
  * step_pair(const PAIR *, const ABLK *, z_state *), step_one(...).
- * Tiles: 4 rows x 4 columns for batches, 4 x 1 for matvec (independent FMA
- * chains), 1 x C for leftover rows. */
+ * Tiles: 4 rows x 4 columns for batches (each decoded weight pair used 4
+ * times), 1 x C for leftover rows; single columns go row after row. */
 #define HEARTH_AVX512_DOT_KERNELS(VEC_DOT, MAT_DOT, WBLK, ABLK, QK)                        \
     HEARTH_INLINE void VEC_DOT##_tile(int64_t nb, int R, int C, float *restrict out,       \
                                       int64_t ldo, const char *w, size_t ws, const char *a, \
@@ -202,11 +202,12 @@ HEARTH_INLINE void zu_step_one(const zu_one *w, const block_q8_1 *a, z_state *st
                 VEC_DOT##_tile(nb, 1, 4, out + c * ldo + r, ldo, wc + r * w_stride,        \
                                w_stride, ac + c * a_stride, a_stride);                     \
         }                                                                                  \
+        /* single columns (matvec): rows one after the other, so that the weights \
+         * stream through memory as one sequential run the prefetchers follow     \
+         * (interleaved rows measured slower); out-of-order execution overlaps the \
+         * consecutive rows' independent accumulator chains */                    \
         for (; c < nc; c++) {                                                              \
             int64_t r = 0;                                                                 \
-            for (; r + 4 <= nr; r += 4)                                                    \
-                VEC_DOT##_tile(nb, 4, 1, out + c * ldo + r, ldo, wc + r * w_stride,        \
-                               w_stride, ac + c * a_stride, a_stride);                     \
             for (; r < nr; r++)                                                            \
                 VEC_DOT##_tile(nb, 1, 1, out + c * ldo + r, ldo, wc + r * w_stride,        \
                                w_stride, ac + c * a_stride, a_stride);                     \
@@ -219,6 +220,7 @@ HEARTH_INLINE void zu_step_one(const zu_one *w, const block_q8_1 *a, z_state *st
  * the same as zs_step_pair's (same products, same order): the bits equal
  * vec_dot's. Used for signed weight types with Q8_0 activations when the
  * row has at most Z_PREP_MAX_PAIRS pairs of blocks (else the plain tiles). */
+#define Z_PREFETCH 2048     /* bytes ahead in each weight row stream */
 #define Z_PREP_MAX_PAIRS 256 /* 16384 values: 16 KiB of int8 + 16 KiB of scales */
 
 /* BIAS > 0: weights stored as q in [0, 2 * BIAS) with value q - BIAS (Q4_0,
@@ -244,6 +246,8 @@ typedef struct {
         for (; b + 2 <= nb; b += 2) {                                                      \
             _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                          \
                 const WBLK *wb = (const WBLK *)(w + (size_t)r * ws) + b;                   \
+                /* a hint only (no fault past the matrix): keeps DRAM busy */              \
+                _mm_prefetch((const char *)wb + Z_PREFETCH, _MM_HINT_T0);                  \
                 if (BIAS) {                                                                \
                     const zb_pair d = DECODE_U((const void *)wb);                                        \
                     const __m512i isum = Z_DP(_mm512_load_si512(nbp + b * 8), d.q,         \
@@ -264,6 +268,7 @@ typedef struct {
         }                                                                                  \
         _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) out[r] = z_result(&st[r]);     \
     }                                                                                      \
+    /* rows one after the other: one sequential stream (see MAT_DOT) */                   \
     HEARTH_INLINE bool VEC_DOT##_matvec(int64_t nb, int64_t nr, float *restrict out,       \
                                         const char *w, size_t ws, const block_q8_0 *a) {   \
         if (nb > 2 * Z_PREP_MAX_PAIRS)                                                     \
@@ -282,8 +287,6 @@ typedef struct {
                                                          _mm512_set1_epi8(BIAS), y)));     \
         }                                                                                  \
         int64_t r = 0;                                                                     \
-        for (; r + 4 <= nr; r += 4)                                                        \
-            VEC_DOT##_prep_tile(nb, 4, out + r, w + r * ws, ws, yp, dap, nbp, a);          \
         for (; r < nr; r++)                                                                \
             VEC_DOT##_prep_tile(nb, 1, out + r, w + r * ws, ws, yp, dap, nbp, a);          \
         return true;                                                                       \
