@@ -194,6 +194,9 @@ HEARTH_INLINE void zu_step_one(const zu_one *w, const block_q8_1 *a, z_state *st
             return;                                                                        \
         int64_t c = 0;                                                                     \
         for (; c + 4 <= nc; c += 4) {                                                      \
+            if (Z_BATCH(VEC_DOT, nb, nr, out + c * ldo, ldo, wc, w_stride, ac + c * a_stride, \
+                        a_stride))                                                         \
+                continue;                                                                  \
             int64_t r = 0;                                                                 \
             for (; r + 4 <= nr; r += 4)                                                    \
                 VEC_DOT##_tile(nb, 4, 4, out + c * ldo + r, ldo, wc + r * w_stride,        \
@@ -269,6 +272,61 @@ typedef struct {
         _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) out[r] = z_result(&st[r]);     \
     }                                                                                      \
     /* rows one after the other: one sequential stream (see MAT_DOT) */                   \
+    /* Batches of biased types: per pair of blocks, each of 4 columns is loaded \
+     * once with its -BIAS * sums and scales, then every row's decoded codes    \
+     * meet all 4 columns with one vpdpbusd each (no sign handling). */         \
+    HEARTH_INLINE void VEC_DOT##_bias_tile(int64_t nb, int R, float *restrict out,         \
+                                           int64_t ldo, const char *w, size_t ws,          \
+                                           const char *a, size_t as) {                     \
+        __m512 acc[4][4];                                                                  \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                \
+            _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) acc[r][c] =                \
+                _mm512_setzero_ps();                                                       \
+        int64_t b = 0;                                                                     \
+        for (; b + 2 <= nb; b += 2) {                                                      \
+            __m512i y[4], nbias[4];                                                        \
+            __m512 da[4];                                                                  \
+            _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                          \
+                const block_q8_0 *ab = (const block_q8_0 *)(a + (size_t)c * as) + b;       \
+                y[c] = z_load_pair(ab[0].qs, ab[1].qs);                                    \
+                da[c] = z_h2f_pair(ab[0].d, ab[1].d);                                      \
+                nbias[c] = _mm512_sub_epi32(_mm512_setzero_si512(),                        \
+                                            Z_DP(_mm512_setzero_si512(),                   \
+                                                 _mm512_set1_epi8(BIAS ? BIAS : 1), y[c])); \
+            }                                                                              \
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                          \
+                const zb_pair d = DECODE_U((const void *)((const WBLK *)(w + (size_t)r * ws) + b)); \
+                _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                      \
+                    const __m512i isum = Z_DP(nbias[c], d.q, y[c]);                        \
+                    acc[r][c] = _mm512_fmadd_ps(_mm512_mul_ps(d.dw, da[c]),                \
+                                                _mm512_cvtepi32_ps(isum), acc[r][c]);      \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                              \
+            ONE d1;                                                                        \
+            if (b < nb)                                                                    \
+                d1 = decode_one((const WBLK *)(w + (size_t)r * ws) + b);                   \
+            _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                          \
+                z_state st = {acc[r][c], _mm256_setzero_ps(), 0.0f};                       \
+                if (b < nb)                                                                \
+                    step_one(&d1, (const block_q8_0 *)(a + (size_t)c * as) + b, &st);      \
+                out[c * ldo + r] = z_result(&st);                                          \
+            }                                                                              \
+        }                                                                                  \
+    }                                                                                      \
+    HEARTH_INLINE bool VEC_DOT##_batch4(int64_t nb, int64_t nr, float *restrict out,       \
+                                        int64_t ldo, const char *w, size_t ws, const char *a, \
+                                        size_t as) {                                       \
+        if (!BIAS)                                                                         \
+            return false;                                                                  \
+        int64_t r = 0;                                                                     \
+        for (; r + 4 <= nr; r += 4)                                                        \
+            VEC_DOT##_bias_tile(nb, 4, out + r, ldo, w + r * ws, ws, a, as);               \
+        for (; r < nr; r++)                                                                \
+            VEC_DOT##_bias_tile(nb, 1, out + r, ldo, w + r * ws, ws, a, as);               \
+        return true;                                                                       \
+    }                                                                                      \
     HEARTH_INLINE bool VEC_DOT##_matvec(int64_t nb, int64_t nr, float *restrict out,       \
                                         const char *w, size_t ws, const block_q8_0 *a) {   \
         if (nb > 2 * Z_PREP_MAX_PAIRS)                                                     \
