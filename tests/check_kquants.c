@@ -4,9 +4,8 @@
  * hand-built blocks with known values, a float64 dot of the dequantized
  * operands, and the RMSE llama.cpp's own quantizers reach on the same seeded
  * data (measured once, recorded below). Every SIMD tier the CPU has is then
- * checked against the reference: Q8_K quantize bit-exact, vec_dot bit-exact
- * (the tiers reduce exact integer block sums through the reference epilogue;
- * stricter than STYLE §8), and mat_dot bit-identical to vec_dot per output.
+ * checked against the reference: Q8_K quantize bit-exact, vec_dot within the
+ * STYLE §8 float bound, and mat_dot bit-identical to that tier's vec_dot.
  */
 #include <check.h>
 #include <float.h>  /* FLT_EPSILON */
@@ -418,7 +417,10 @@ START_TEST(test_kquants_ref_dot_matches_float64) {
 }
 END_TEST
 
-/* Each tier's vec_dot equals the reference bit for bit. */
+/* Each tier's vec_dot against the reference, STYLE §8: the tiers add the same
+ * exact integer block sums in a different float order, so
+ * |tier - ref| <= 2 * n_terms * FLT_EPSILON * sum|term| with n_terms = n and
+ * terms w_i * a_i of the dequantized operands (summed in double). */
 START_TEST(test_kquants_vec_dot_tiers_match_ref) {
     int tier = _i / (N_TYPES * N_DATA * N_SIZES);
     const kq_type *t = &types[(_i / (N_DATA * N_SIZES)) % N_TYPES];
@@ -434,13 +436,21 @@ START_TEST(test_kquants_vec_dot_tiers_match_ref) {
     block_q8_K *a;
     uint64_t seed = 5000 + (uint64_t)_i;
     make_operands(t, n, 1, 1, kind, seed, &w, &a);
+    float *wf = xmalloc(n * sizeof *wf), *af = xmalloc(n * sizeof *af);
+    t->dequant(w, wf, n);
+    hearth_dequantize_row_q8_k_ref(a, af, n);
+    double abs_sum = 0;
+    for (int64_t i = 0; i < n; i++)
+        abs_sum += fabs((double)wf[i] * af[i]);
     float ref, got;
     t->vec[TIER_REF](n, &ref, w, a);
     t->vec[tier](n, &got, w, a);
-    ck_assert_msg(memcmp(&ref, &got, sizeof ref) == 0,
-                  "%s %s %s n %lld seed %llu: %.9g != ref %.9g", t->name, tier_names[tier],
-                  data_names[kind], (long long)n, (unsigned long long)seed, got, ref);
-    free(w), free(a);
+    double bound = 2.0 * n * FLT_EPSILON * abs_sum;
+    ck_assert_msg(fabs((double)got - ref) <= bound,
+                  "%s %s %s n %lld seed %llu: %.9g vs ref %.9g (bound %g)", t->name,
+                  tier_names[tier], data_names[kind], (long long)n, (unsigned long long)seed, got,
+                  ref, bound);
+    free(w), free(a), free(wf), free(af);
 }
 END_TEST
 
