@@ -14,6 +14,7 @@
 #include <stdlib.h> /* malloc */
 #include <string.h>
 
+#include "hearth.h"                /* hearth_isa_supported */
 #include "kernels/ref/kquant_util.h"
 #include "util/testutil.h"
 
@@ -27,23 +28,11 @@ typedef void (*dequant_fn)(const void *restrict, float *restrict, int64_t);
 enum { TIER_REF, TIER_AVX2, TIER_AVX512, TIER_AVX512VNNI, N_TIERS };
 static const char *const tier_names[N_TIERS] = {"ref", "avx2", "avx512", "avx512vnni"};
 
+/* The library's own detection (cpuid + xgetbv), as the dispatcher uses it. */
 static bool tier_available(int tier) {
-#if defined(__x86_64__)
-    switch (tier) {
-    case TIER_REF: return true;
-    case TIER_AVX2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
-    case TIER_AVX512:
-        return tier_available(TIER_AVX2) && __builtin_cpu_supports("avx512f") &&
-               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-    case TIER_AVX512VNNI:
-        return tier_available(TIER_AVX512) && __builtin_cpu_supports("avx512vnni");
-    }
-    return false;
-#else
-    return tier == TIER_REF;
-#endif
+    static const hearth_isa isa[N_TIERS] = {HEARTH_ISA_SCALAR, HEARTH_ISA_AVX2, HEARTH_ISA_AVX512,
+                                            HEARTH_ISA_AVX512VNNI};
+    return hearth_isa_supported(isa[tier]);
 }
 
 /* x86 tier kernels exist only in x86 builds; elsewhere their entries are NULL. */
