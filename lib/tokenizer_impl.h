@@ -61,6 +61,7 @@ struct tokenizer {
     size_t *pending_len;
     size_t n_pending, cap_pending;
 
+    bool isolated[256];      /* SPM: ASCII bytes found in no lookup key longer than 1 */
     int32_t byte_token[256]; /* token of one raw byte (BPE alphabet / SPM <0xNN>), -1 */
     int32_t *special;        /* (n_special) control/user-defined/unknown ids, longest first */
     size_t n_special;

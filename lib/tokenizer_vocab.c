@@ -522,6 +522,16 @@ static hearth_status finish_specials(tokenizer *t, const tokenizer_opts *o, hear
         }
     }
     if (spm) {
+        for (int b = 0; b < 128; b++)
+            t->isolated[b] = true;
+        for (uint64_t i = 0; i <= t->slot_mask; i++) {
+            if (t->slots[i].id < 0)
+                continue;
+            size_t kl;
+            const char *k = tok_key(t, t->slots[i].id, &kl);
+            for (size_t j = 0; kl > 1 && j < kl; j++)
+                t->isolated[(unsigned char)k[j]] = false;
+        }
         for (int32_t id = 0; id < t->n_vocab; id++) {
             size_t pl = (size_t)(t->piece_off[id + 1] - t->piece_off[id]);
             if ((t->attr[id] & TOK_ATTR_BYTE) && pl == 1) {
