@@ -217,6 +217,7 @@ hearth_status hearth_detokenize(const hearth_model *model, const int32_t *tokens
         return hearth_set_error(HEARTH_ERR_INVALID_ARG,
                                 "hearth_detokenize: NULL model, tokens, buf or n_out");
     size_t total = 0;
+    bool strip_space = t->add_space_prefix;
     for (size_t i = 0; i < n_tokens; i++) {
         size_t len;
         const char *p = tokenizer_piece(t, tokens[i], special, &len);
@@ -225,10 +226,14 @@ hearth_status hearth_detokenize(const hearth_model *model, const int32_t *tokens
                                     "hearth_detokenize: token %d (position %zu) outside the "
                                     "vocabulary (0..%d)",
                                     (int)tokens[i], i, (int)t->n_vocab - 1);
-        /* The space SentencePiece put in front of the text is not part of it. */
-        if (total == 0 && t->add_space_prefix && len > 0 && p[0] == ' ') {
-            p++;
-            len--;
+        /* The space SentencePiece put in front of the text is not part of it:
+         * one space, from the first piece that has bytes. */
+        if (strip_space && len > 0) {
+            strip_space = false;
+            if (p[0] == ' ') {
+                p++;
+                len--;
+            }
         }
         if (total + len <= size)
             memcpy(buf + total, p, len);
