@@ -78,6 +78,14 @@ static bool split_at_special(const tokenizer *t, const char *text, const frag_li
 hearth_status tokenizer_encode(const tokenizer *t, const char *text, size_t len,
                                bool add_special, bool parse_special, int32_t **ids,
                                size_t *n_ids, hearth_errbuf *err) {
+    /* The word cache only pays off on texts long enough to repeat words. */
+    return tokenizer_encode_ex(t, text, len, add_special, parse_special, len >= 4096, ids, n_ids,
+                               err);
+}
+
+hearth_status tokenizer_encode_ex(const tokenizer *t, const char *text, size_t len,
+                                  bool add_special, bool parse_special, bool word_cache,
+                                  int32_t **ids, size_t *n_ids, hearth_errbuf *err) {
     *ids = NULL;
     *n_ids = 0;
     frag_list a = {NULL, 0, 0}, b = {NULL, 0, 0};
@@ -118,7 +126,7 @@ hearth_status tokenizer_encode(const tokenizer *t, const char *text, size_t len,
         case TOK_MODEL_SPM:
             tok_spm_encode(t, text + fr.off, fr.len, t->add_space_prefix && prev_special, &out);
             break;
-        case TOK_MODEL_BPE: tok_bpe_encode(t, text + fr.off, fr.len, &out); break;
+        case TOK_MODEL_BPE: tok_bpe_encode(t, text + fr.off, fr.len, word_cache, &out); break;
         case TOK_MODEL_WPM: tok_wpm_encode(t, text + fr.off, fr.len, &out); break;
         }
         prev_special = false;
@@ -203,7 +211,8 @@ hearth_status hearth_token_to_piece(const hearth_model *model, int32_t token, bo
         return hearth_set_error(HEARTH_ERR_BUFFER_TOO_SMALL,
                                 "hearth_token_to_piece: piece of %zu bytes, buffer of %zu", len,
                                 size);
-    memcpy(buf, p, len);
+    if (len > 0)
+        memcpy(buf, p, len);
     return HEARTH_OK;
 }
 
@@ -235,7 +244,7 @@ hearth_status hearth_detokenize(const hearth_model *model, const int32_t *tokens
                 len--;
             }
         }
-        if (total + len <= size)
+        if (len > 0 && total + len <= size)
             memcpy(buf + total, p, len);
         total += len;
     }

@@ -174,7 +174,8 @@ static inline uint32_t tok_merge_find(const tokenizer *t, int32_t left, int32_t 
 /* The three algorithms: each appends the ids of one raw-text fragment. */
 void tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space_prefix,
                     tok_vec *out);
-void tok_bpe_encode(const tokenizer *t, const char *text, size_t len, tok_vec *out);
+void tok_bpe_encode(const tokenizer *t, const char *text, size_t len, bool word_cache,
+                    tok_vec *out);
 void tok_wpm_encode(const tokenizer *t, const char *text, size_t len, tok_vec *out);
 
 /* GPT-2 byte <-> printable codepoint alphabet. */

@@ -9,6 +9,7 @@
 #include <string.h> /* memcmp, strlen */
 
 #include "hearth.h"
+#include "lib/model.h" /* the tokenizer inside a model, for the word-cache check */
 #include "util/testutil.h"
 
 static hearth_model *load_vocab(const char *name) {
@@ -119,6 +120,27 @@ START_TEST(test_tokenizer_vectors) {
         line = nl + 1;
     }
     ck_assert_int_eq(n_strings, 46);
+
+    /* Long texts go through a per-call word cache: same ids as without it.
+     * The whole .inp file (separators included) repeated to 64 KiB. */
+    size_t big_len = 0, cap = 64 << 10;
+    char *big = malloc(cap + inp_len);
+    while (big_len < cap) {
+        memcpy(big + big_len, inp, inp_len);
+        big_len += inp_len;
+    }
+    int32_t *with, *without;
+    size_t n_with, n_without;
+    hearth_errbuf err;
+    ck_assert_int_eq(tokenizer_encode_ex(m->tok, big, big_len, false, false, true, &with,
+                                         &n_with, &err), HEARTH_OK);
+    ck_assert_int_eq(tokenizer_encode_ex(m->tok, big, big_len, false, false, false, &without,
+                                         &n_without, &err), HEARTH_OK);
+    ck_assert_uint_eq(n_with, n_without);
+    ck_assert_int_eq(memcmp(with, without, n_with * sizeof *with), 0);
+    free(with);
+    free(without);
+    free(big);
     free(inp);
     free(out);
     hearth_model_free(m);
