@@ -77,6 +77,10 @@ tokenizer_opts tokenizer_default_opts(void);
 /* CONSTRUCTOR. An empty vocabulary of n_vocab tokens (all must then be set). */
 hearth_status tokenizer_create(tokenizer **out, tok_model model, int32_t n_vocab,
                                hearth_errbuf *err);
+/* Optional: room for this many bytes of token text and merges, so that loading
+ * a large vocabulary does not grow (and copy) its buffers. */
+hearth_status tokenizer_reserve(tokenizer *tok, size_t text_bytes, size_t n_merges,
+                                hearth_errbuf *err);
 /* Token i: its text as stored in the vocabulary (len bytes), score, attributes. */
 hearth_status tokenizer_set_token(tokenizer *tok, int32_t i, const char *text, size_t len,
                                   float score, uint16_t attr, hearth_errbuf *err);

@@ -21,13 +21,14 @@
 #define TOK_SLOT_LONG 0xFF
 typedef struct tok_slot {
     uint32_t tag;                /* high 32 bits of the key's hash */
-    int32_t id;                  /* -1 = empty */
-    uint8_t len;                 /* key length, or TOK_SLOT_LONG when longer than 7 */
+    int32_t id;
+    uint8_t len;                 /* key length (0 = empty slot), or TOK_SLOT_LONG when > 7 */
     char key[TOK_SLOT_SHORT];    /* the key itself when it fits */
 } tok_slot;
 
+#define TOK_MERGE_USED (1ull << 63) /* ids are < 2^31, so bit 63 is free */
 typedef struct tok_merge {
-    uint64_t key;   /* left id << 32 | right id */
+    uint64_t key;   /* TOK_MERGE_USED | left id << 32 | right id; 0 = empty */
     uint32_t rank;  /* position in tokenizer.ggml.merges: lower merges first */
     int32_t result; /* the merged token */
 } tok_merge;
@@ -54,7 +55,7 @@ struct tokenizer {
     uint64_t slot_mask;
 
     /* BPE merges: (left id, right id) -> rank and merged id. */
-    tok_merge *merges;      /* (merge_mask + 1) open addressing; key UINT64_MAX = empty */
+    tok_merge *merges;      /* (merge_mask + 1) open addressing */
     uint64_t merge_mask;
     uint32_t n_merges;
     char **pending_merges;  /* merges given before finish (freed by finish) */
@@ -124,7 +125,7 @@ static inline int32_t tok_find_hashed(const tokenizer *t, const char *s, size_t 
     uint32_t tag = (uint32_t)(h >> 32);
     for (uint64_t i = h & t->slot_mask;; i = (i + 1) & t->slot_mask) {
         const tok_slot *sl = &t->slots[i];
-        if (sl->id < 0)
+        if (sl->len == 0)
             return -1;
         if (sl->tag != tag)
             continue;
@@ -157,11 +158,11 @@ static inline uint32_t tok_merge_find(const tokenizer *t, int32_t left, int32_t 
                                       int32_t *result) {
     if (left < 0 || right < 0 || t->merge_mask == 0)
         return UINT32_MAX;
-    uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
+    uint64_t key = TOK_MERGE_USED | ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
     uint64_t i = tok_merge_hash(key) & t->merge_mask;
     for (;;) {
         const tok_merge *m = &t->merges[i];
-        if (m->key == UINT64_MAX)
+        if (m->key == 0)
             return UINT32_MAX;
         if (m->key == key) {
             *result = m->result;

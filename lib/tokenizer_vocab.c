@@ -6,7 +6,8 @@
  * vocabularies), so tables are flat arrays with open addressing, built in one
  * pass, and nothing is sorted except the short list of special tokens.
  */
-#include <stdio.h>  /* snprintf */
+#include <stdio.h>    /* sscanf */
+#include <sys/mman.h> /* mmap: big hash tables arrive zeroed and pre-faulted */
 #include <stdlib.h> /* calloc, malloc, free, qsort */
 #include <string.h> /* memcpy, strcmp, strstr */
 
@@ -49,6 +50,10 @@ static long decode_byte_alphabet(const char *s, size_t len, char *out) {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     long n = 0;
     while (p < end) {
+        if (*p >= 0x21 && *p <= 0x7E) { /* printable ASCII stands for itself */
+            out[n++] = (char)*p++;
+            continue;
+        }
         size_t cl;
         uint32_t cp = unicode_decode(p, end, &cl);
         int b = tok_cp_to_byte(cp);
@@ -101,6 +106,31 @@ hearth_status tokenizer_create(tokenizer **out, tok_model model, int32_t n_vocab
         return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
     }
     *out = t;
+    return HEARTH_OK;
+}
+
+hearth_status tokenizer_reserve(tokenizer *t, size_t text_bytes, size_t n_merges,
+                                hearth_errbuf *err) {
+    if (t->finished)
+        return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "tokenizer: reserve after finish");
+    if (text_bytes > t->text_cap) {
+        char *nt = realloc(t->text, text_bytes);
+        if (!nt)
+            return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
+        t->text = nt;
+        t->text_cap = text_bytes;
+    }
+    if (n_merges > t->cap_pending) {
+        char **m = realloc(t->pending_merges, n_merges * sizeof *m);
+        if (!m)
+            return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
+        t->pending_merges = m;
+        size_t *l = realloc(t->pending_len, n_merges * sizeof *l);
+        if (!l)
+            return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
+        t->pending_len = l;
+        t->cap_pending = n_merges;
+    }
     return HEARTH_OK;
 }
 
@@ -219,13 +249,25 @@ static uint64_t pow2_at_least(uint64_t n) {
     return p;
 }
 
+/* Zeroed memory for a hash table, faulted in by one system call: on a large
+ * vocabulary, page faults one at a time cost more than filling the table. */
+static void *table_alloc(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void table_free(void *p, size_t bytes) {
+    if (p)
+        munmap(p, bytes);
+}
+
 static hearth_status build_lookup(tokenizer *t, hearth_errbuf *err) {
     /* Load factor at most ~0.6: short probe runs, little memory to fault in. */
     uint64_t cap = pow2_at_least((uint64_t)t->n_vocab * 5 / 3);
-    t->slots = malloc(cap * sizeof *t->slots);
+    t->slots = table_alloc(cap * sizeof *t->slots); /* len 0: empty */
     if (!t->slots)
         return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
-    memset(t->slots, 0xFF, cap * sizeof *t->slots); /* id -1: empty */
     t->slot_mask = cap - 1;
     t->max_key_len = 0;
     /* Normal tokens first, so that a special token sharing a normal token's
@@ -245,7 +287,7 @@ static hearth_status build_lookup(tokenizer *t, hearth_errbuf *err) {
             if (kl > t->max_key_len)
                 t->max_key_len = kl;
             uint64_t i = h & t->slot_mask;
-            while (t->slots[i].id >= 0)
+            while (t->slots[i].len != 0)
                 i = (i + 1) & t->slot_mask;
             tok_slot *sl = &t->slots[i];
             sl->tag = (uint32_t)(h >> 32);
@@ -271,14 +313,13 @@ typedef struct merge_job {
 static hearth_status build_merges(tokenizer *t, hearth_errbuf *err) {
     uint64_t cap = pow2_at_least((uint64_t)t->n_pending * 5 / 3);
     size_t bufcap = 2 * t->max_key_len + 64;
-    t->merges = malloc(cap * sizeof *t->merges);
+    t->merges = table_alloc(cap * sizeof *t->merges); /* key 0: empty */
+    t->merge_mask = cap - 1;
     char *buf = malloc(bufcap * MERGE_BATCH);
     if (!t->merges || !buf) {
         free(buf);
         return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
     }
-    memset(t->merges, 0xFF, cap * sizeof *t->merges); /* key UINT64_MAX: empty */
-    t->merge_mask = cap - 1;
     merge_job job[MERGE_BATCH];
     for (size_t r0 = 0; r0 < t->n_pending; r0 += MERGE_BATCH) {
         size_t nb = t->n_pending - r0 < MERGE_BATCH ? t->n_pending - r0 : MERGE_BATCH;
@@ -319,7 +360,7 @@ static hearth_status build_merges(tokenizer *t, hearth_errbuf *err) {
                 jb->lb = -1;
                 continue;
             }
-            uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
+            uint64_t key = TOK_MERGE_USED | ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
             jb->h[0] = key;
             jb->h[1] = (uint64_t)(uint32_t)merged;
             __builtin_prefetch(&t->merges[tok_merge_hash(key) & t->merge_mask]);
@@ -329,7 +370,7 @@ static hearth_status build_merges(tokenizer *t, hearth_errbuf *err) {
                 continue;
             uint64_t key = job[j].h[0];
             uint64_t i = tok_merge_hash(key) & t->merge_mask;
-            while (t->merges[i].key != UINT64_MAX && t->merges[i].key != key)
+            while (t->merges[i].key != 0 && t->merges[i].key != key)
                 i = (i + 1) & t->merge_mask;
             if (t->merges[i].key == key)
                 continue; /* listed twice: the better (earlier) rank stays */
@@ -525,7 +566,7 @@ static hearth_status finish_specials(tokenizer *t, const tokenizer_opts *o, hear
         for (int b = 0; b < 128; b++)
             t->isolated[b] = true;
         for (uint64_t i = 0; i <= t->slot_mask; i++) {
-            if (t->slots[i].id < 0)
+            if (t->slots[i].len == 0)
                 continue;
             size_t kl;
             const char *k = tok_key(t, t->slots[i].id, &kl);
@@ -609,8 +650,8 @@ void tokenizer_free(tokenizer *t) {
     free(t->piece_off);
     free(t->score);
     free(t->attr);
-    free(t->slots);
-    free(t->merges);
+    table_free(t->slots, t->slots ? (t->slot_mask + 1) * sizeof *t->slots : 0);
+    table_free(t->merges, t->merges ? (t->merge_mask + 1) * sizeof *t->merges : 0);
     free(t->pending_merges);
     free(t->pending_len);
     free(t->special);
