@@ -332,10 +332,13 @@ HEARTH_API const hearth_gguf *hearth_model_gguf(const hearth_model *model);
 /* Converts `len` bytes of UTF-8 text into token ids.
  * add_special: add BOS/EOS as the model's metadata says (tokenizer.ggml.add_bos_token...).
  * parse_special: recognise control-token text ("<|eot_id|>") as those tokens;
- * otherwise it is tokenized as plain text. Invalid UTF-8 is tokenized byte for byte
- * through byte-fallback tokens (SentencePiece) or the byte alphabet (BPE) and
- * never read past `len`. Writes the count to *n_out; if it exceeds `n_max`,
- * returns HEARTH_ERR_BUFFER_TOO_SMALL with the needed count in *n_out. */
+ * otherwise it is tokenized as plain text (user-defined tokens are always
+ * recognised, as in the reference tokenizers). Invalid UTF-8 and NUL bytes are
+ * tokenized byte for byte through byte-fallback tokens (SentencePiece) or the
+ * byte alphabet (BPE), so detokenizing gives the bytes back; WordPiece drops
+ * them like control characters. Nothing is read past `len`. Writes the count to
+ * *n_out; if it exceeds `n_max`, returns HEARTH_ERR_BUFFER_TOO_SMALL with the
+ * needed count in *n_out and writes no tokens (tokens may be NULL when n_max is 0). */
 HEARTH_API hearth_status hearth_tokenize(const hearth_model *model, const char *text, size_t len,
                                          bool add_special, bool parse_special, int32_t *tokens,
                                          size_t n_max, size_t *n_out);

@@ -60,11 +60,13 @@ hearth_status hearth_model_load(const char *path, const hearth_model_params *par
         return hearth_set_error(st, "%s: %s", path, err.msg);
     }
     if (!m->params.vocab_only) {
+        /* The message is written before freeing: arch lives in the mapping. */
+        hearth_set_error(HEARTH_ERR_UNSUPPORTED,
+                         "%s: architecture '%s': full model loading is not available in this "
+                         "build (vocab_only loads work)",
+                         path, arch);
         hearth_model_free(m);
-        return hearth_set_error(HEARTH_ERR_UNSUPPORTED,
-                                "%s: architecture '%s': full model loading is not available in "
-                                "this build (vocab_only loads work)",
-                                path, arch);
+        return HEARTH_ERR_UNSUPPORTED;
     }
     *out = m;
     return HEARTH_OK;
