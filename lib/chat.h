@@ -51,7 +51,11 @@ typedef struct chat_render_opts {
     const char *eos;           /* EOS token text, never NULL */
     const char *date;          /* "26 Jul 2024" for Llama 3.1+; never NULL for LLAMA31 */
     bool add_generation_prompt;
+    bool phi3_bos;             /* the first Phi-3 mini template opens with bos_token */
 } chat_render_opts;
+
+/* Options a template's text implies beyond its family (the Phi-3 BOS). */
+void chat_variant_opts(const char *template_text, chat_render_opts *opts);
 
 /* Renders into buf (NUL-terminated) and sets *n_out to the length; when buf is too
  * small, writes what fits, returns HEARTH_ERR_BUFFER_TOO_SMALL and sets *n_out to

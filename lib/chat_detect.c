@@ -128,7 +128,8 @@ chat_family chat_detect(const char *t) {
     if (has(t, "<|start_header_id|>") && has(t, "<|end_header_id|>"))
         return has(t, "Cutting Knowledge Date") ? CHAT_LLAMA31 : CHAT_LLAMA3;
     /* DeepSeek's full-width bars: <｜User｜>, <｜Assistant｜> */
-    if (has(t, "<\xef\xbd\x9cUser\xef\xbd\x9c>") && has(t, "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>")) {
+    if (has(t, "<\xef\xbd\x9cUser\xef\xbd\x9c>") &&
+        has(t, "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>")) {
         if (!has(t, "<think>"))
             return CHAT_DEEPSEEK_V3;
         /* llama.cpp's own R1 template closes user turns with end-of-sentence */
@@ -140,6 +141,11 @@ chat_family chat_detect(const char *t) {
     if (has(t, "USER: ") && has(t, "ASSISTANT:"))
         return CHAT_VICUNA;
     return CHAT_UNKNOWN;
+}
+
+void chat_variant_opts(const char *t, chat_render_opts *opts) {
+    /* Phi-3-mini's first template starts with {{ bos_token }}; Phi-3.5's has none */
+    opts->phi3_bos = opts->family == CHAT_PHI3 && t && has(t, "bos_token }}");
 }
 
 /* ---- Llama 3.1+ date ------------------------------------------------------------ */

@@ -166,9 +166,13 @@ static void render_zephyr(out_buf *o, const chat_render_opts *r, const hearth_ch
 }
 
 /* Phi-3/3.5: an empty system message is left out; without a generation prompt
- * the text ends with EOS. */
+ * the text ends with EOS. The first Phi-3 mini template opens with BOS and has no
+ * system role (it drops system messages); we keep them as <|system|> turns, as
+ * llama.cpp does and as the later Phi-3 templates do. */
 static void render_phi3(out_buf *o, const chat_render_opts *r, const hearth_chat_message *m,
                         size_t n) {
+    if (r->phi3_bos)
+        put(o, r->bos);
     for (size_t i = 0; i < n; i++) {
         if (is_role(&m[i], "system") && m[i].content[0] == '\0')
             continue;
@@ -460,7 +464,7 @@ static void render_vicuna(out_buf *o, const chat_render_opts *r, const hearth_ch
         put(o, "ASSISTANT:");
 }
 
-/* ---- Entry ------------------------------------------------------------------------------------ */
+/* ---- Entry ---------------------------------------------------------------------------------- */
 
 hearth_status chat_render(const chat_render_opts *r, const hearth_chat_message *m, size_t n,
                           char *buf, size_t size, size_t *n_out) {
