@@ -373,7 +373,7 @@ typedef struct hearth_chat_message {
 /* Renders a conversation into prompt text with the chat template family of
  * `model` (recognised from tokenizer.chat_template), or with the family named by
  * `template_name` when non-NULL ("llama2", "llama3", "llama3.1", "chatml",
- * "qwen2.5", "phi3", "gemma", "mistral-v1", "mistral-v3", "mistral-v7",
+ * "qwen2.5", "qwen3", "phi3", "gemma", "mistral-v1", "mistral-v3", "mistral-v7",
  * "mistral-nemo", "deepseek-r1", "deepseek-r1-llama-cpp", "deepseek3", "command-r",
  * "zephyr", "vicuna"; aliases in the README; an unknown name is
  * HEARTH_ERR_INVALID_ARG). `model` may be NULL when template_name is given (BOS/EOS

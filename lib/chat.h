@@ -15,6 +15,7 @@ typedef enum chat_family {
     CHAT_UNKNOWN = 0,
     CHAT_CHATML,           /* <|im_start|>role\n...<|im_end|>\n */
     CHAT_QWEN25,           /* ChatML with Qwen2.5's default system prompt */
+    CHAT_QWEN3,            /* ChatML; reasoning kept only after the last user turn */
     CHAT_LLAMA2,           /* <s>[INST] <<SYS>>...<</SYS>> ... [/INST] ... </s> */
     CHAT_LLAMA3,           /* Llama 3.0 headers, no date block */
     CHAT_LLAMA31,          /* Llama 3.1/3.2/3.3: system header with knowledge/today dates */

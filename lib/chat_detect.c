@@ -25,6 +25,7 @@ static const family_info families[CHAT_FAMILY_COUNT] = {
     [CHAT_UNKNOWN] = {"unknown", "", ""},
     [CHAT_CHATML] = {"chatml", "", "<|im_end|>"},
     [CHAT_QWEN25] = {"qwen2.5", "", "<|im_end|>"},
+    [CHAT_QWEN3] = {"qwen3", "", "<|im_end|>"},
     [CHAT_LLAMA2] = {"llama2", "<s>", "</s>"},
     [CHAT_LLAMA3] = {"llama3", "<|begin_of_text|>", "<|eot_id|>"},
     [CHAT_LLAMA31] = {"llama3.1", "<|begin_of_text|>", "<|eot_id|>"},
@@ -113,8 +114,13 @@ chat_family chat_detect(const char *t) {
     chat_family named = chat_family_from_name(t);
     if (named != CHAT_UNKNOWN)
         return named;
-    if (has(t, "<|im_start|>"))
-        return has(t, "You are Qwen, created by Alibaba Cloud") ? CHAT_QWEN25 : CHAT_CHATML;
+    if (has(t, "<|im_start|>")) {
+        if (has(t, "You are Qwen, created by Alibaba Cloud"))
+            return CHAT_QWEN25;
+        if (has(t, "reasoning_content") && has(t, "</think>"))
+            return CHAT_QWEN3;
+        return CHAT_CHATML;
+    }
     if (has(t, "[INST]"))
         return detect_inst(t);
     if (has(t, "<|assistant|>") && has(t, "<|end|>"))

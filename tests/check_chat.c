@@ -583,7 +583,7 @@ START_TEST(test_chat_vocab_templates_match_reference) {
     } cases[] = {
         {"llama-bpe", "llama3", true},
         {"phi-3", "phi3", false},
-        {"qwen2", "chatml", true},
+        {"qwen2", "qwen3", true}, /* this vocab file carries Qwen3's template */
     };
     char script[1024];
     if (!test_shared_path("tools/render_chat_template.py", script, sizeof script,
@@ -631,6 +631,81 @@ START_TEST(test_chat_vocab_templates_match_reference) {
         }
         hearth_model_free(model);
     }
+}
+END_TEST
+
+/* Qwen3 keeps reasoning only after the last user query. The shared script has no
+ * conversation with <think> blocks, so this test renders its own conversations
+ * with the same Jinja environment (a few lines of Python written at test time). */
+START_TEST(test_chat_qwen3_reasoning_matches_jinja) {
+    char vocab[1024];
+    if (!test_shared_path("vocab/ggml-vocab-qwen2.gguf", vocab, sizeof vocab,
+                          "Qwen3 reasoning rendering") ||
+        !have_jinja2())
+        return;
+    hearth_model *model = load_vocab("qwen2", NULL);
+    const char *text = NULL;
+    ck_assert_int_eq(hearth_gguf_get_str(hearth_model_gguf(model), "tokenizer.chat_template",
+                                         &text),
+                     HEARTH_OK);
+    char tmpl[1024], harness[1024];
+    snprintf(tmpl, sizeof tmpl, "%s/qwen3.jinja", test_tmpdir());
+    snprintf(harness, sizeof harness, "%s/qwen3_harness.py", test_tmpdir());
+    FILE *f = fopen(tmpl, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    f = fopen(harness, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("import sys\n"
+          "from jinja2.sandbox import ImmutableSandboxedEnvironment\n"
+          "env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,\n"
+          "    extensions=['jinja2.ext.loopcontrols'])\n"
+          "A = [dict(role='system', content='S'), dict(role='user', content='Q1'),\n"
+          "     dict(role='assistant', content='<think>\\nR1\\n</think>\\n\\nA1'),\n"
+          "     dict(role='user', content='Q2'),\n"
+          "     dict(role='assistant', content='\\n<think>x<think>\\nR2\\n\\n</think>\\n\\nA2')]\n"
+          "B = [dict(role='user', content='Q1'), dict(role='assistant', content='A1'),\n"
+          "     dict(role='user', content='Q2'), dict(role='assistant', content='plain')]\n"
+          "conv = {'A': A, 'A4': A[:4], 'B': B}[sys.argv[2]]\n"
+          "t = env.from_string(open(sys.argv[1], encoding='utf-8').read())\n"
+          "sys.stdout.write(t.render(messages=conv, add_generation_prompt=sys.argv[3] == '1',\n"
+          "    bos_token='', eos_token='<|im_end|>'))\n",
+          f);
+    fclose(f);
+    const hearth_chat_message a[] = {
+        {"system", "S"},
+        {"user", "Q1"},
+        {"assistant", "<think>\nR1\n</think>\n\nA1"},
+        {"user", "Q2"},
+        {"assistant", "\n<think>x<think>\nR2\n\n</think>\n\nA2"},
+    };
+    const hearth_chat_message b[] = {
+        {"user", "Q1"}, {"assistant", "A1"}, {"user", "Q2"}, {"assistant", "plain"}};
+    const struct {
+        const char *name;
+        const hearth_chat_message *m;
+        size_t n;
+        bool gen;
+    } cases[] = {{"A", a, 5, false}, {"A4", a, 4, true}, {"B", b, 4, false}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char cmd[2200], ref[4096], got[4096];
+        snprintf(cmd, sizeof cmd, "%s '%s' '%s' %s %d 2>&1", python, harness, tmpl,
+                 cases[i].name, cases[i].gen);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        size_t n_ref = fread(ref, 1, sizeof ref - 1, p);
+        ref[n_ref] = '\0';
+        ck_assert_int_eq(pclose(p), 0);
+        size_t n_got;
+        ck_assert_int_eq(chat_apply_template_text(text, "", "<|im_end|>", NULL, cases[i].m,
+                                                  cases[i].n, cases[i].gen, got, sizeof got,
+                                                  &n_got),
+                         HEARTH_OK);
+        ck_assert_msg(n_got == n_ref && memcmp(got, ref, n_ref) == 0,
+                      "case %zu:\n got: %s\nwant: %s", i, got, ref);
+    }
+    hearth_model_free(model);
 }
 END_TEST
 
@@ -688,6 +763,7 @@ Suite *chat_suite(void) {
     tcase_add_test(tc, test_chat_required_renderings_are_byte_identical);
     tcase_add_test(tc, test_chat_renderings_without_generation_prompt);
     tcase_add_test(tc, test_chat_vocab_templates_match_reference);
+    tcase_add_test(tc, test_chat_qwen3_reasoning_matches_jinja);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("detect");
