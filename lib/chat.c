@@ -4,7 +4,7 @@
  * usual tokens) and the date, validates the messages, then renders natively
  * (lib/chat_render.c). Reads the model only through the public GGUF API.
  */
-#include <string.h> /* strcmp */
+#include <string.h> /* strcmp, memset, memcpy */
 
 #include "chat.h"
 #include "model.h" /* the model's log callback */

@@ -7,7 +7,7 @@
  * holds the family names, their aliases and each family's usual BOS/EOS text.
  */
 #include <stdio.h>  /* snprintf */
-#include <string.h> /* strstr, strcmp */
+#include <string.h> /* strstr, strchr, strcmp, strlen, memcpy */
 #include <time.h>   /* time, localtime_r for the Llama 3.2 default date */
 
 #include "chat.h"

@@ -8,7 +8,7 @@
  * the README instead of failing. Output goes straight into the caller's buffer;
  * nothing is allocated.
  */
-#include <string.h> /* strlen, memcpy, strcmp */
+#include <string.h> /* strlen, memcpy, memcmp, strcmp, strncmp, strstr */
 
 #include "chat.h"
 
