@@ -122,11 +122,11 @@ static double round_f16(double x) {
 static bool run(const ref_model *m, const int32_t *tokens, int64_t n, bool kv_f16,
                 float *logits) {
     const int64_t dim = m->dim, kv_dim = m->n_kv * m->hd, ff = m->ff;
-    double *x = calloc((size_t)(n * dim), sizeof *x), *xb = calloc((size_t)(n * dim), sizeof *x);
-    double *q = calloc((size_t)(n * dim), sizeof *x), *att = calloc((size_t)(n * dim), sizeof *x);
-    double *k = calloc((size_t)(n * kv_dim), sizeof *x), *v = calloc((size_t)(n * kv_dim), sizeof *x);
-    double *g = calloc((size_t)(n * ff), sizeof *x), *u = calloc((size_t)(n * ff), sizeof *x);
-    double *s = calloc((size_t)n, sizeof *x), *out = calloc((size_t)(n * m->n_vocab), sizeof *x);
+#define ALLOC(count) calloc((size_t)(count), sizeof(double))
+    double *x = ALLOC(n * dim), *xb = ALLOC(n * dim), *q = ALLOC(n * dim), *att = ALLOC(n * dim);
+    double *k = ALLOC(n * kv_dim), *v = ALLOC(n * kv_dim), *g = ALLOC(n * ff), *u = ALLOC(n * ff);
+    double *s = ALLOC(n), *out = ALLOC(n * m->n_vocab);
+#undef ALLOC
     bool ok = x && xb && q && att && k && v && g && u && s && out;
     char name[96];
 
