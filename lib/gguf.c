@@ -152,9 +152,13 @@ static hearth_status take_u64(cursor *c, const char *ctx, const char *what, uint
 static hearth_status take_string(cursor *c, const char *ctx, const char *what,
                                  const uint8_t **str, uint64_t *len) {
     uint64_t at = c->pos;
-    char what_len[64];
-    snprintf(what_len, sizeof what_len, "%s length", what);
-    HEARTH_TRY(take_u64(c, ctx, what_len, len));
+    if (left(c) < 8) { /* the message is formatted only here: this is the hot path */
+        char what_len[64];
+        snprintf(what_len, sizeof what_len, "%s length", what);
+        return need(c, 8, ctx, what_len);
+    }
+    *len = gguf_rd_u64(c->base + c->pos);
+    c->pos += 8;
     if (*len > left(c)) {
         c->pos = at;
         return hearth_fail(c->e, HEARTH_ERR_FORMAT,
@@ -439,8 +443,9 @@ static hearth_status parse_tensor_info(hearth_gguf *g, cursor *c, int64_t idx) {
     }
     at = c->pos;
     HEARTH_TRY(take_u32(c, ctx, "type", &t->type));
-    const hearth_type_traits *tt = hearth_type_traits_of((int)(t->type > 0x7fffffffu ? 0x7fffffff
-                                                                                     : t->type));
+    /* Ids past the table (up to 2^32-1) map to the "unknown" record. */
+    const hearth_type_traits *tt =
+        hearth_type_traits_of(t->type < HEARTH_TYPE_COUNT ? (int)t->type : -1);
     if (tt->removed)
         return hearth_fail(c->e, HEARTH_ERR_UNSUPPORTED,
                            "%s: offset %" PRIu64 ": %s has type %s (id %u), which was removed "
