@@ -32,6 +32,7 @@ struct hearth_ctx {
     float *hb;       /* (n_ubatch, n_ff) gate, then silu(gate) * up */
     float *hb2;      /* (n_ubatch, n_ff) up */
     void *act;       /* (n_ubatch, row bytes of max(n_embd, n_ff) floats) converted activations */
+    int act_type;    /* the activation type `act` holds */
     float *scores;   /* (n_threads, n_ctx) attention probabilities, one row per thread */
     float *rope_cos; /* (n_ubatch, n_rot / 2) */
     float *rope_sin; /* (n_ubatch, n_rot / 2) */
@@ -52,9 +53,11 @@ void llama_forward(hearth_ctx *c, const int32_t *tokens, int64_t n, int64_t pos0
 /* lib/forward_ops.c: building blocks of the forward pass, parallel through c->tp. */
 
 /* out[t * ldo + r] = dot(row r of W, x[t]) for t < n, r < W->rows.
- * x is (n, W->cols); activations are converted once to W's vec_dot type. */
+ * x is (n, W->cols); activations are converted to W's vec_dot type, unless
+ * same_input says x is the unchanged input of the previous call and that
+ * conversion is of the right type already (q/k/v and gate/up share one). */
 void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
-                int64_t n);
+                int64_t n, bool same_input);
 /* cos/sin of the rope angles of positions pos0..pos0+n-1 into c->rope_cos/sin. */
 void fwd_rope_angles(hearth_ctx *c, int64_t pos0, int64_t n);
 /* Rotates adjacent pairs of the first n_rot dims of every head of vec

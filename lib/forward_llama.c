@@ -6,6 +6,7 @@
  * thread pool. Nothing here allocates; the scratch lives in the context.
  */
 #include "ctx.h"
+#include "prefill.h" /* pf_rmsnorm */
 
 void llama_forward(hearth_ctx *c, const int32_t *tokens, int64_t n, int64_t pos0,
                    float *logits_out, int64_t first_logit) {
@@ -26,11 +27,11 @@ void llama_forward(hearth_ctx *c, const int32_t *tokens, int64_t n, int64_t pos0
         const llama_layer *L = &w->layers[l];
 
         /* ---- attention block ---- */
-        for (int64_t t = 0; t < n; t++) /* xb (n, dim) = rmsnorm(x) * attn_norm */
-            k->rmsnorm(c->xb + t * dim, c->x + t * dim, L->attn_norm.data, dim, hp->rms_eps);
-        fwd_matmul(c, c->q, dim, &L->wq, c->xb, n);    /* q (n, dim) */
-        fwd_matmul(c, c->k, kv_dim, &L->wk, c->xb, n); /* k (n, kv_dim) */
-        fwd_matmul(c, c->v, kv_dim, &L->wv, c->xb, n); /* v (n, kv_dim) */
+        /* xb (n, dim) = rmsnorm(x) * attn_norm */
+        pf_rmsnorm(c->tp, k, c->xb, c->x, L->attn_norm.data, dim, n, dim, hp->rms_eps);
+        fwd_matmul(c, c->q, dim, &L->wq, c->xb, n, false);   /* q (n, dim) */
+        fwd_matmul(c, c->k, kv_dim, &L->wk, c->xb, n, true); /* k (n, kv_dim) */
+        fwd_matmul(c, c->v, kv_dim, &L->wv, c->xb, n, true); /* v (n, kv_dim) */
         for (int64_t t = 0; t < n; t++) {
             fwd_rope_rotate(c->q + t * dim, hp->n_head, hp->head_dim, hp->n_rot,
                             c->rope_cos + t * half, c->rope_sin + t * half);
@@ -40,16 +41,16 @@ void llama_forward(hearth_ctx *c, const int32_t *tokens, int64_t n, int64_t pos0
                      k->quantize_row[HEARTH_TYPE_F16]);
         }
         fwd_attention(c, l, n, pos0);                   /* att (n, dim) */
-        fwd_matmul(c, c->xb, dim, &L->wo, c->att, n);   /* xb (n, dim) = att . wo */
+        fwd_matmul(c, c->xb, dim, &L->wo, c->att, n, false); /* xb (n, dim) */
         k->add(c->x, c->x, c->xb, n * dim);             /* residual */
 
         /* ---- feed-forward block (SwiGLU) ---- */
-        for (int64_t t = 0; t < n; t++) /* xb (n, dim) = rmsnorm(x) * ffn_norm */
-            k->rmsnorm(c->xb + t * dim, c->x + t * dim, L->ffn_norm.data, dim, hp->rms_eps);
-        fwd_matmul(c, c->hb, ff, &L->w_gate, c->xb, n); /* hb (n, ff) gate */
-        fwd_matmul(c, c->hb2, ff, &L->w_up, c->xb, n);  /* hb2 (n, ff) up */
+        /* xb (n, dim) = rmsnorm(x) * ffn_norm */
+        pf_rmsnorm(c->tp, k, c->xb, c->x, L->ffn_norm.data, dim, n, dim, hp->rms_eps);
+        fwd_matmul(c, c->hb, ff, &L->w_gate, c->xb, n, false); /* hb (n, ff) gate */
+        fwd_matmul(c, c->hb2, ff, &L->w_up, c->xb, n, true);   /* hb2 (n, ff) up */
         k->silu_mul(c->hb, c->hb, c->hb2, n * ff);      /* hb = silu(gate) * up */
-        fwd_matmul(c, c->xb, dim, &L->w_down, c->hb, n); /* xb (n, dim) */
+        fwd_matmul(c, c->xb, dim, &L->w_down, c->hb, n, false); /* xb (n, dim) */
         k->add(c->x, c->x, c->xb, n * dim);              /* residual */
     }
 
@@ -60,6 +61,6 @@ void llama_forward(hearth_ctx *c, const int32_t *tokens, int64_t n, int64_t pos0
     for (int64_t t = 0; t < n_logits; t++) /* xb (n_logits, dim) = final norm */
         k->rmsnorm(c->xb + t * dim, c->x + (first_logit + t) * dim, w->output_norm.data, dim,
                    hp->rms_eps);
-    fwd_matmul(c, logits_out, hp->n_vocab, &w->output, c->xb,
-               n_logits); /* (n_logits, n_vocab) */
+    fwd_matmul(c, logits_out, hp->n_vocab, &w->output, c->xb, n_logits,
+               false); /* (n_logits, n_vocab) */
 }

@@ -10,56 +10,26 @@
 #include <string.h> /* memset */
 
 #include "ctx.h"
+#include "prefill.h" /* pf_quantize, pf_matmul_q: tiled parallel matmul */
 
 /* ---- Matmul ------------------------------------------------------------- */
 
-/* Rows per matmul task: enough to amortise the call, small enough that the
- * pool's dynamic hand-out balances the threads. */
-#define MATMUL_ROWS_PER_TASK 16
-
-typedef struct matmul_job {
-    const hearth_kernels *kern;
-    const weight *W;
-    const float *x;   /* (n, cols) float activations */
-    void *act;        /* (n, a_stride bytes) converted activations */
-    size_t a_stride;
-    int act_type;     /* vec_dot type of W */
-    float *out;
-    int64_t ldo;
-    int64_t n;
-} matmul_job;
-
-/* Task t converts activation row t (one token). */
-static void convert_task(void *arg, int64_t t, int thread) {
-    const matmul_job *j = arg;
-    j->kern->quantize_row[j->act_type](j->x + t * j->W->cols, (char *)j->act + t * j->a_stride,
-                                      j->W->cols);
-}
-
-/* Task i computes rows [i*R, (i+1)*R) for all n tokens. */
-static void rows_task(void *arg, int64_t i, int thread) {
-    const matmul_job *j = arg;
-    int64_t r0 = i * MATMUL_ROWS_PER_TASK;
-    int64_t nr = j->W->rows - r0 < MATMUL_ROWS_PER_TASK ? j->W->rows - r0 : MATMUL_ROWS_PER_TASK;
-    j->kern->mat_dot[j->W->type](j->W->cols, nr, j->n, j->out + r0, j->ldo,
-                                 (const char *)j->W->data + (size_t)r0 * j->W->row_bytes,
-                                 j->W->row_bytes, j->act, j->a_stride);
-}
-
+/* The row/token tiling and the thread split are lib/prefill.c's (issue 6);
+ * this wrapper only decides when activations need converting. */
 void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
-                int64_t n) {
-    matmul_job j = {.kern = &c->kern, .W = W, .x = x, .out = out, .ldo = ldo, .n = n};
-    j.act_type = hearth_type_traits_of((int)W->type)->vec_dot_type;
-    if (j.act_type == HEARTH_TYPE_F32) { /* F32 weights take the floats as they are */
-        j.act = (void *)x;
-        j.a_stride = (size_t)W->cols * sizeof(float);
-    } else { /* quantized once per matmul input, not once per row block */
-        j.act = c->act;
-        j.a_stride = hearth_row_bytes(j.act_type, W->cols);
-        tp_parallel_for(c->tp, n, convert_task, &j);
+                int64_t n, bool same_input) {
+    const int act_type = hearth_type_traits_of((int)W->type)->vec_dot_type;
+    const void *act;
+    if (act_type == HEARTH_TYPE_F32) { /* F32 weights take the floats as they are */
+        act = x;
+    } else {
+        /* Converted once per matmul input: q/k/v (and gate/up) share theirs. */
+        if (!same_input || c->act_type != act_type)
+            pf_quantize(c->tp, &c->kern, (int)W->type, x, W->cols, W->cols, n, c->act);
+        c->act_type = act_type;
+        act = c->act;
     }
-    int64_t n_tasks = (W->rows + MATMUL_ROWS_PER_TASK - 1) / MATMUL_ROWS_PER_TASK;
-    tp_parallel_for(c->tp, n_tasks, rows_task, &j);
+    pf_matmul_q(c->tp, &c->kern, W->data, (int)W->type, W->cols, W->rows, act, n, out, ldo);
 }
 
 /* ---- RoPE --------------------------------------------------------------- */
