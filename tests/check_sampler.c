@@ -75,14 +75,20 @@ static void check_draws_cover_set(hearth_sampler *s, const float *l, int n, cons
                                   int n_draws) {
     int count[512] = {0};
     ck_assert_int_le(n, 512);
+    /* Check's assertions report each pass to the parent process (a syscall), so
+     * hot loops collect and assert once afterwards. */
+    int bad_status = 0, outside = -1;
     for (int d = 0; d < n_draws; d++) {
         int32_t tok = -1;
-        ck_assert_int_eq(hearth_sampler_sample(s, l, n, &tok), HEARTH_OK);
-        ck_assert_int_ge(tok, 0);
-        ck_assert_int_lt(tok, n);
-        ck_assert_msg(expect[tok], "token %d drawn but outside the expected set", tok);
+        bad_status += hearth_sampler_sample(s, l, n, &tok) != HEARTH_OK;
+        if (tok < 0 || tok >= n || !expect[tok]) {
+            outside = tok;
+            break;
+        }
         count[tok]++;
     }
+    ck_assert_int_eq(bad_status, 0);
+    ck_assert_msg(outside == -1, "token %d drawn but outside the expected set", outside);
     for (int i = 0; i < n; i++)
         if (expect[i])
             ck_assert_msg(count[i] > 0, "token %d is in the set but never drawn", i);
@@ -313,11 +319,13 @@ START_TEST(test_sampler_frequencies_match_softmax) {
         hearth_sampler_params p = plain_params(2024 + (uint64_t)t, temps[t]);
         hearth_sampler *s = make_sampler(&p);
         int count[N] = {0};
+        int bad_status = 0;
         for (int d = 0; d < DRAWS; d++) {
-            int32_t tok;
-            ck_assert_int_eq(hearth_sampler_sample(s, l, N, &tok), HEARTH_OK);
+            int32_t tok = 0;
+            bad_status += hearth_sampler_sample(s, l, N, &tok) != HEARTH_OK;
             count[tok]++;
         }
+        ck_assert_int_eq(bad_status, 0);
         for (int i = 0; i < N; i++) {
             double freq = (double)count[i] / DRAWS;
             ck_assert_msg(fabs(freq - prob[i]) < 0.01, "T=%g token %d: freq %.4f, p %.4f",
@@ -385,7 +393,7 @@ START_TEST(test_sampler_top_p_keeps_nucleus) {
         p.top_p = ps[j];
         hearth_sampler *s = make_sampler(&p);
         check_transform_set(s, l, N, expect);
-        check_draws_cover_set(s, l, N, expect, 30000);
+        check_draws_cover_set(s, l, N, expect, 20000);
         hearth_sampler_free(s);
     }
 }
@@ -429,8 +437,8 @@ END_TEST
  * filters with temperature moved first, which changes the sets: the order is the
  * user's, not fixed. */
 static void chain_expected(const float *l, int n, double temp, bool temp_first, bool *expect) {
-    double key[512], prob[512];
-    int ids[512], m = n;
+    double key[512] = {0}, prob[512] = {0};
+    int ids[512] = {0}, m = n;
     double t = temp_first ? temp : 1.0;
     for (int i = 0; i < n; i++)
         key[i] = l[i] / t;
@@ -472,7 +480,7 @@ START_TEST(test_sampler_chain_order_is_respected) {
     p.seed = 5;
     hearth_sampler *s = make_sampler(&p);
     check_transform_set(s, l, N, expect_default);
-    check_draws_cover_set(s, l, N, expect_default, 30000);
+    check_draws_cover_set(s, l, N, expect_default, 20000);
     hearth_sampler_free(s);
 
     p.stages[0] = HEARTH_SAMPLE_TEMPERATURE;
@@ -482,7 +490,7 @@ START_TEST(test_sampler_chain_order_is_respected) {
     p.n_stages = 4;
     s = make_sampler(&p);
     check_transform_set(s, l, N, expect_temp_first);
-    check_draws_cover_set(s, l, N, expect_temp_first, 30000);
+    check_draws_cover_set(s, l, N, expect_temp_first, 20000);
     hearth_sampler_free(s);
 }
 END_TEST
