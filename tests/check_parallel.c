@@ -9,11 +9,13 @@
  * Also run under `make test SANITIZE=thread`.
  */
 #include <check.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/prefill.h"
+#include "lib/prefill_attn.h"
 #include "util/testutil.h"
 
 static const int thread_counts[] = {1, 2, 3, 7};
@@ -146,6 +148,121 @@ START_TEST(test_parallel_rmsnorm_matches_serial) {
 }
 END_TEST
 
+
+/* Attention: exact double-precision causal GQA as the independent expectation. */
+static void reference_attention(const pf_attn *a, double *out) {
+    int64_t hd = a->head_dim, group = a->n_head / a->n_head_kv;
+    size_t esz = a->kv_f16 ? 2 : 4;
+    for (int64_t t = 0; t < a->n_tok; t++)
+        for (int64_t h = 0; h < a->n_head; h++) {
+            int64_t g = h / group, len = a->pos0 + t + 1;
+            double *sc = malloc((size_t)len * sizeof *sc), mx = -1e300, sum = 0;
+            for (int64_t p = 0; p < len; p++) {
+                const char *kr = (const char *)a->k + p * a->k_pos_stride + g * a->k_head_stride;
+                double d = 0;
+                for (int64_t i = 0; i < hd; i++) {
+                    float kv;
+                    if (esz == 2)
+                        kv = hearth_f16_to_f32(((const hearth_f16 *)kr)[i]);
+                    else
+                        kv = ((const float *)kr)[i];
+                    d += (double)kv * a->q[t * a->ldq + h * hd + i];
+                }
+                sc[p] = d * a->scale;
+                if (sc[p] > mx)
+                    mx = sc[p];
+            }
+            for (int64_t p = 0; p < len; p++)
+                sum += sc[p] = exp(sc[p] - mx);
+            for (int64_t i = 0; i < hd; i++) {
+                double o = 0;
+                for (int64_t p = 0; p < len; p++) {
+                    const char *vr =
+                        (const char *)a->v + p * a->v_pos_stride + g * a->v_head_stride;
+                    float vv = esz == 2 ? hearth_f16_to_f32(((const hearth_f16 *)vr)[i])
+                                        : ((const float *)vr)[i];
+                    o += sc[p] / sum * vv;
+                }
+                out[t * a->n_head * hd + h * hd + i] = o;
+            }
+            free(sc);
+        }
+}
+
+static void check_attention(bool kv_f16, int64_t n_tok, int64_t pos0, int64_t n_head,
+                            int64_t n_head_kv, int64_t hd) {
+    hearth_kernels k;
+    hearth_kernels_init(&k, HEARTH_ISA_AUTO);
+    test_rng r;
+    test_rng_seed(&r, 4242 + (uint64_t)n_tok);
+    int64_t n_pos = pos0 + n_tok, n_q = n_tok * n_head * hd;
+    size_t esz = kv_f16 ? 2 : 4, row = (size_t)(n_head_kv * hd) * esz;
+    char *kc = malloc(row * (size_t)n_pos), *vc = malloc(row * (size_t)n_pos);
+    float *q = malloc((size_t)n_q * sizeof *q);
+    for (int64_t i = 0; i < n_pos * n_head_kv * hd; i++) {
+        float kv = test_rng_normal(&r), vv = test_rng_normal(&r);
+        if (kv_f16) {
+            ((hearth_f16 *)kc)[i] = hearth_f32_to_f16(kv);
+            ((hearth_f16 *)vc)[i] = hearth_f32_to_f16(vv);
+        } else {
+            ((float *)kc)[i] = kv;
+            ((float *)vc)[i] = vv;
+        }
+    }
+    for (int64_t i = 0; i < n_q; i++)
+        q[i] = test_rng_normal(&r);
+    float *first = malloc((size_t)n_q * sizeof *first), *got = malloc((size_t)n_q * sizeof *got);
+    double *want = malloc((size_t)n_q * sizeof *want);
+    pf_attn a = {.n_head = n_head, .n_head_kv = n_head_kv, .head_dim = hd, .n_tok = n_tok,
+                 .pos0 = pos0, .q = q, .ldq = n_head * hd, .k = kc, .v = vc, .kv_f16 = kv_f16,
+                 .k_pos_stride = row, .k_head_stride = (size_t)hd * esz, .v_pos_stride = row,
+                 .v_head_stride = (size_t)hd * esz, .scale = 1.0f / sqrtf((float)hd),
+                 .out = got, .ldo = n_head * hd};
+    reference_attention(&a, want);
+    for (size_t ti = 0; ti < sizeof thread_counts / sizeof thread_counts[0]; ti++) {
+        threadpool *tp = NULL;
+        pf_workspace *ws = NULL;
+        ck_assert_int_eq(tp_create(&tp, thread_counts[ti], false, NULL), HEARTH_OK);
+        ck_assert_int_eq(pf_workspace_create(&ws, thread_counts[ti], n_pos + 3, hd, n_head,
+                                             n_head_kv, NULL),
+                         HEARTH_OK);
+        memset(got, 0xFF, (size_t)n_q * sizeof *got);
+        pf_attention(tp, &k, ws, &a);
+        double err2 = 0, ref2 = 0;
+        for (int64_t i = 0; i < n_q; i++) {
+            err2 += (got[i] - want[i]) * (got[i] - want[i]);
+            ref2 += want[i] * want[i];
+        }
+        ck_assert_msg(sqrt(err2 / ref2) < 1e-5, "attention relrms %g vs exact (%lld tokens)",
+                      sqrt(err2 / ref2), (long long)n_tok);
+        if (ti == 0)
+            memcpy(first, got, (size_t)n_q * sizeof *got);
+        else
+            ck_assert_msg(memcmp(first, got, (size_t)n_q * sizeof *got) == 0,
+                          "attention differs at %d threads", thread_counts[ti]);
+        pf_workspace_free(ws);
+        tp_free(tp);
+    }
+    free(kc);
+    free(vc);
+    free(q);
+    free(first);
+    free(got);
+    free(want);
+}
+
+/* Decode-sized (3 tokens after 40) and block-sized batches (45 tokens after 20:
+ * 3 query blocks, ragged; 37 from empty), F16 and F32 caches, GQA 4:1 and 3:1,
+ * head dims 8 and 64. */
+START_TEST(test_parallel_attention_exact_and_thread_independent) {
+    check_attention(true, 3, 40, 8, 2, 64);
+    check_attention(false, 3, 40, 6, 2, 8);
+    check_attention(true, 45, 20, 8, 2, 64);
+    check_attention(false, 45, 20, 6, 2, 8);
+    check_attention(true, 37, 0, 4, 1, 64);
+}
+END_TEST
+
 Suite *parallel_suite(void);
 Suite *parallel_suite(void) {
     Suite *s = suite_create("parallel");
@@ -153,6 +270,7 @@ Suite *parallel_suite(void) {
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_parallel_matmul_bit_identical_across_threads);
     tcase_add_test(tc, test_parallel_rmsnorm_matches_serial);
+    tcase_add_test(tc, test_parallel_attention_exact_and_thread_independent);
     suite_add_tcase(s, tc);
     return s;
 }
