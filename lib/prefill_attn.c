@@ -16,7 +16,6 @@
  */
 #include "prefill_attn.h"
 
-#include <stdlib.h> /* aligned_alloc, free */
 #include <string.h> /* memset, memcpy */
 
 #ifdef HEARTH_HAVE_BLAS
@@ -25,50 +24,12 @@
 
 enum { QBLOCK = 16, DECODE_MAX_TOKENS = 4 };
 
-struct pf_workspace {
-    int n_threads;
-    int64_t n_ctx, head_dim, group;
-    size_t floats_per_thread;
-    float *mem; /* n_threads slices of floats_per_thread */
-};
-
-/* Slice layout per thread: Kf [n_ctx x hd], Vf [n_ctx x hd], S [group*QBLOCK x n_ctx],
- * Q and O [group*QBLOCK x hd]. Decode uses S's first n_ctx floats. */
-static size_t slice_floats(int64_t n_ctx, int64_t hd, int64_t group) {
+/* Thread slice layout (prefill.c sizes it with pf_attn_floats()): Kf [n_ctx x hd],
+ * Vf [n_ctx x hd], S [group*QBLOCK x n_ctx], Q and O [group*QBLOCK x hd].
+ * Decode uses S's first n_ctx floats. */
+size_t pf_attn_floats(int64_t n_ctx, int64_t hd, int64_t group) {
     size_t rows = (size_t)(group * QBLOCK);
-    size_t n = 2 * (size_t)(n_ctx * hd) + rows * (size_t)n_ctx + 2 * rows * (size_t)hd;
-    return (n + 15) / 16 * 16; /* keep every slice 64-byte aligned */
-}
-
-hearth_status pf_workspace_create(pf_workspace **out, int n_threads, int64_t n_ctx,
-                                  int64_t head_dim, int64_t n_head, int64_t n_head_kv,
-                                  hearth_errbuf *err) {
-    *out = NULL;
-    if (n_threads < 1 || n_ctx < 1 || head_dim < 1 || n_head_kv < 1 || n_head % n_head_kv)
-        return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "attention workspace: bad shape");
-    pf_workspace *ws = calloc(1, sizeof *ws);
-    if (!ws)
-        return hearth_fail(err, HEARTH_ERR_NOMEM, "attention workspace: out of memory");
-    ws->n_threads = n_threads;
-    ws->n_ctx = n_ctx;
-    ws->head_dim = head_dim;
-    ws->group = n_head / n_head_kv;
-    ws->floats_per_thread = slice_floats(n_ctx, head_dim, ws->group);
-    size_t bytes = ws->floats_per_thread * sizeof(float) * (size_t)n_threads;
-    ws->mem = aligned_alloc(64, bytes);
-    if (!ws->mem) {
-        free(ws);
-        return hearth_fail(err, HEARTH_ERR_NOMEM, "attention workspace: %zu bytes", bytes);
-    }
-    *out = ws;
-    return HEARTH_OK;
-}
-
-void pf_workspace_free(pf_workspace *ws) {
-    if (!ws)
-        return;
-    free(ws->mem);
-    free(ws);
+    return 2 * (size_t)(n_ctx * hd) + rows * (size_t)n_ctx + 2 * rows * (size_t)hd;
 }
 
 typedef struct attn_job {

@@ -10,7 +10,7 @@
 #define HEARTH_PREFILL_ATTN_H
 
 #include "internal.h"
-#include "threadpool.h"
+#include "prefill.h"
 
 typedef struct pf_attn {
     int64_t n_head, n_head_kv, head_dim;
@@ -27,22 +27,15 @@ typedef struct pf_attn {
     int64_t ldo;
 } pf_attn;
 
-/* Per-thread scratch for pf_attention, sized once per context. */
-typedef struct pf_workspace pf_workspace;
-
-/* For up to n_ctx cached positions, heads of head_dim values, n_head / n_head_kv
- * query heads per KV head, and n_threads threads. */
-hearth_status pf_workspace_create(pf_workspace **out, int n_threads, int64_t n_ctx,
-                                  int64_t head_dim, int64_t n_head, int64_t n_head_kv,
-                                  hearth_errbuf *err);
-void pf_workspace_free(pf_workspace *ws); /* NULL is a no-op */
-
 /* out = softmax(scale * q . K^T, causal) . V for every token and head.
  * Decode-sized batches go head by head through the kernel table; larger batches
  * are computed per (KV head, block of 32 queries): the block's K and V rows are
  * converted to float once and shared by all the group's query heads, and the
  * two products are matrix products (cblas_sgemm when built with BLAS).
  * Deterministic: results do not depend on the thread count. */
+/* Floats of per-thread scratch pf_attention needs (for pf_workspace_create). */
+size_t pf_attn_floats(int64_t n_ctx, int64_t head_dim, int64_t group);
+
 void pf_attention(threadpool *tp, const hearth_kernels *k, pf_workspace *ws, const pf_attn *a);
 
 #endif /* HEARTH_PREFILL_ATTN_H */

@@ -11,6 +11,7 @@
 #include <check.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,7 @@ static void check_matmul_type(const hearth_kernels *k, int type, int64_t n_in, i
         threadpool *tp = NULL;
         ck_assert_int_eq(tp_create(&tp, thread_counts[ti], false, NULL), HEARTH_OK);
         memset(got, 0xFF, (size_t)(n_out * n_tok) * sizeof *got); /* NaN: unwritten shows */
-        pf_matmul(tp, k, w, type, n_in, n_out, x, n_in, n_tok, qx, got, n_out);
+        pf_matmul(tp, k, NULL, w, type, n_in, n_out, x, n_in, n_tok, qx, got, n_out);
         ck_assert_msg(memcmp(qx, qx1, pf_act_bytes(type, n_in, n_tok)) == 0,
                       "%s: parallel activation conversion differs at %d threads",
                       hearth_type_traits_of(type)->name, thread_counts[ti]);
@@ -99,8 +100,8 @@ static bool computable(const hearth_kernels *k, int type) {
            k->quantize_row[at];
 }
 
-/* 300 rows -> 19 row chunks with a ragged last one; 70 and 133 tokens -> 2 and
- * 3 token tiles with ragged ends; 1 token = decode. */
+/* 300 rows -> 19 row chunks with a ragged last one; 70 and 133 tokens -> 3 and
+ * 5 token tiles with ragged ends; 1 token = decode. */
 START_TEST(test_parallel_matmul_bit_identical_across_threads) {
     hearth_kernels k;
     hearth_kernels_init(&k, HEARTH_ISA_AUTO);
@@ -115,6 +116,74 @@ START_TEST(test_parallel_matmul_bit_identical_across_threads) {
         n_types++;
     }
     ck_assert_int_ge(n_types, 3); /* at least F32, F16, Q8_0 exist on main */
+}
+END_TEST
+
+
+/* The float-weight path through BLAS (when built with it): every thread count
+ * gives the same bits, and the values match a double-precision product. */
+START_TEST(test_parallel_blas_matmul_thread_independent) {
+    hearth_kernels k;
+    hearth_kernels_init(&k, HEARTH_ISA_AUTO);
+    static const int types[] = {HEARTH_TYPE_F32, HEARTH_TYPE_F16, HEARTH_TYPE_BF16};
+    const int64_t n_in = 96, n_out = 200, n_tok = 70;
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        int type = types[ti];
+        if (!computable(&k, type))
+            continue;
+        if (!pf_use_blas(type, n_tok))
+            printf("note: %s x %lld tokens does not use BLAS in this build\n",
+                   hearth_type_traits_of(type)->name, (long long)n_tok);
+        test_rng r;
+        test_rng_seed(&r, 99 + (uint64_t)type);
+        void *w = random_weights(&k, type, n_in, n_out, &r);
+        float *x = malloc((size_t)(n_in * n_tok) * sizeof *x);
+        float *wf = malloc((size_t)(n_in * n_out) * sizeof *wf);
+        float *first = malloc((size_t)(n_out * n_tok) * sizeof *first);
+        float *got = malloc((size_t)(n_out * n_tok) * sizeof *got);
+        void *qx = malloc(pf_act_bytes(type, n_in, n_tok));
+        for (int64_t i = 0; i < n_in * n_tok; i++)
+            x[i] = test_rng_normal(&r);
+        for (int64_t o = 0; o < n_out; o++)
+            k.dequantize_row[type]((const char *)w + (size_t)o * hearth_row_bytes(type, n_in),
+                                   wf + o * n_in, n_in);
+        for (size_t c = 0; c < sizeof thread_counts / sizeof thread_counts[0]; c++) {
+            threadpool *tp = NULL;
+            pf_workspace *ws = NULL;
+            ck_assert_int_eq(tp_create(&tp, thread_counts[c], false, NULL), HEARTH_OK);
+            ck_assert_int_eq(pf_workspace_create(&ws, thread_counts[c], 16, 8, 2, 1, n_in, NULL),
+                             HEARTH_OK);
+            memset(got, 0xFF, (size_t)(n_out * n_tok) * sizeof *got);
+            pf_matmul(tp, &k, ws, w, type, n_in, n_out, x, n_in, n_tok, qx, got, n_out);
+            double err2 = 0, ref2 = 0;
+            for (int64_t t = 0; t < n_tok; t++)
+                for (int64_t o = 0; o < n_out; o++) {
+                    double d = 0;
+                    for (int64_t i = 0; i < n_in; i++)
+                        d += (double)wf[o * n_in + i] * x[t * n_in + i];
+                    err2 += (got[t * n_out + o] - d) * (got[t * n_out + o] - d);
+                    ref2 += d * d;
+                }
+            /* F16/BF16 activations on the kernel path round x too: 1e-2 bounds both. */
+            ck_assert_msg(sqrt(err2 / ref2) < (type == HEARTH_TYPE_F32 ? 1e-6 : 1e-2),
+                          "%s: relrms %g", hearth_type_traits_of(type)->name,
+                          sqrt(err2 / ref2));
+            if (c == 0)
+                memcpy(first, got, (size_t)(n_out * n_tok) * sizeof *got);
+            else
+                ck_assert_msg(memcmp(first, got, (size_t)(n_out * n_tok) * sizeof *got) == 0,
+                              "%s: differs at %d threads", hearth_type_traits_of(type)->name,
+                              thread_counts[c]);
+            pf_workspace_free(ws);
+            tp_free(tp);
+        }
+        free(w);
+        free(x);
+        free(wf);
+        free(first);
+        free(got);
+        free(qx);
+    }
 }
 END_TEST
 
@@ -224,7 +293,7 @@ static void check_attention(bool kv_f16, int64_t n_tok, int64_t pos0, int64_t n_
         pf_workspace *ws = NULL;
         ck_assert_int_eq(tp_create(&tp, thread_counts[ti], false, NULL), HEARTH_OK);
         ck_assert_int_eq(pf_workspace_create(&ws, thread_counts[ti], n_pos + 3, hd, n_head,
-                                             n_head_kv, NULL),
+                                             n_head_kv, 64, NULL),
                          HEARTH_OK);
         memset(got, 0xFF, (size_t)n_q * sizeof *got);
         pf_attention(tp, &k, ws, &a);
@@ -269,6 +338,7 @@ Suite *parallel_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_parallel_matmul_bit_identical_across_threads);
+    tcase_add_test(tc, test_parallel_blas_matmul_thread_independent);
     tcase_add_test(tc, test_parallel_rmsnorm_matches_serial);
     tcase_add_test(tc, test_parallel_attention_exact_and_thread_independent);
     suite_add_tcase(s, tc);
