@@ -64,23 +64,30 @@ typedef struct hearth_kernels {
     hearth_dequantize_row_fn dequantize_row[HEARTH_TYPE_COUNT];
 
     /* out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]; the mean is accumulated in
-     * float in a fixed order (out may alias x). */
+     * float in a fixed order (out may alias x).
+     * max rel err vs ref: n * FLT_EPSILON + 4 * FLT_EPSILON (reordered sum) */
     void (*rmsnorm)(float *out, const float *x, const float *restrict w, int64_t n, float eps);
-    /* x[i] = exp(x[i] - max) / sum, in place. max rel err vs ref: 1e-6 */
+    /* x[i] = exp(x[i] - max) / sum, in place.
+     * max rel err vs ref: 4e-6 (approximated exp) + 2 * n * FLT_EPSILON (sum) */
     void (*softmax)(float *x, int64_t n);
-    /* out[i] = silu(gate[i]) * up[i] (out may alias gate). max rel err vs ref: 1e-6 */
+    /* out[i] = silu(gate[i]) * up[i] (out may alias gate). max rel err vs ref: 4e-6 */
     void (*silu_mul)(float *out, const float *gate, const float *restrict up, int64_t n);
-    /* out[i] = a[i] + b[i] (out may alias a). */
+    /* out[i] = a[i] + b[i] (out may alias a). Exact: equal to ref. */
     void (*add)(float *out, const float *a, const float *restrict b, int64_t n);
     /* Attention over the KV cache: scores and weighted sums with F16 or F32 rows. */
     float (*dot_f32)(const float *restrict a, const float *restrict b, int64_t n);
     float (*dot_f16_f32)(const hearth_f16 *restrict k, const float *restrict q, int64_t n);
-    /* out[i] += a * v[i] */
+    /* out[i] += a * v[i], product and sum rounded separately (never fused):
+     * equal to ref bit for bit. */
     void (*axpy_f32)(float *restrict out, float a, const float *restrict v, int64_t n);
     void (*axpy_f16)(float *restrict out, float a, const hearth_f16 *restrict v, int64_t n);
 } hearth_kernels;
 
-/* The reference table (kernels/ref/): every slot of every computable type is set. */
+/* The reference table (kernels/ref/): every slot of every computable type is
+ * set. Q8_1 (activations only) has quantize/dequantize but no vec_dot.
+ * Rules every tier keeps: vec_dot and mat_dot of a type are replaced together
+ * (mat_dot gives the tier's vec_dot bits), and the Q8_0/Q8_1 activation
+ * quantizers round like the reference (roundf: half away from zero). */
 extern const hearth_kernels hearth_kernels_ref;
 
 /* Tier patches: each overrides the slots its directory implements. */
@@ -89,6 +96,14 @@ void hearth_kernels_patch_avx512(hearth_kernels *k);
 void hearth_kernels_patch_avx512vnni(hearth_kernels *k);
 void hearth_kernels_patch_neon(hearth_kernels *k);
 void hearth_kernels_patch_neon_dotprod(hearth_kernels *k);
+
+/* The K-quant/IQ4_XS family's part of each tier (kernels/<arch>/<tier>/
+ * patch_kquants.c); each tier's patch calls its own after the other slots. */
+void hearth_kernels_patch_avx2_kquants(hearth_kernels *k);
+void hearth_kernels_patch_avx512_kquants(hearth_kernels *k);
+void hearth_kernels_patch_avx512vnni_kquants(hearth_kernels *k);
+void hearth_kernels_patch_neon_kquants(hearth_kernels *k);
+void hearth_kernels_patch_neon_dotprod_kquants(hearth_kernels *k);
 
 /* Fills *k for tier `requested` (HEARTH_ISA_AUTO = the best this CPU has).
  * Returns false, leaving *k as the reference table, when the CPU lacks the
