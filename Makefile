@@ -63,7 +63,7 @@ endif
 ifeq ($(HWLOC),1)
   CPPFLAGS += -DHEARTH_HAVE_HWLOC $(shell pkg-config --cflags hwloc)
   LDLIBS   += $(shell pkg-config --libs hwloc)
-  PC_REQUIRES_PRIVATE += hwloc
+  PC_LIBS_PRIVATE += -lhwloc
 endif
 
 # ---- Library sources -------------------------------------------------------
@@ -192,11 +192,11 @@ ensure-deps:
 	fi
 
 # ---- Install ---------------------------------------------------------------
-$(BUILD)/hearth.pc: Makefile
+# Regenerated every time: it records PREFIX, which changes between installs.
+$(BUILD)/hearth.pc: FORCE
 	@mkdir -p $(dir $@)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: hearth' 'Description: on-device LLM inference runtime' 'Version: $(VERSION)' \
-	  'Requires.private: $(PC_REQUIRES_PRIVATE)' \
 	  'Libs: -L$${libdir} -lhearth' 'Libs.private: -lm -pthread $(PC_LIBS_PRIVATE)' \
 	  'Cflags: -I$${includedir}' > $@
 

@@ -22,9 +22,9 @@ PROG
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cc "$prefix/prog.c" -o "$prefix/prog" $(pkg-config --cflags --libs hearth) -Wl,-rpath,"$prefix/lib"
 out=$("$prefix/prog")
-cc "$prefix/prog.c" -o "$prefix/prog_static" $(pkg-config --cflags hearth) \
-   "$prefix/lib/libhearth.a" $(pkg-config --libs-only-other --static hearth) \
-   $(pkg-config --static --libs hearth | tr ' ' '\n' | grep -v -- '-lhearth' | tr '\n' ' ')
+# Static: the archive itself, then the private libraries hearth.pc lists.
+cc "$prefix/prog.c" -o "$prefix/prog_static" $(pkg-config --cflags hearth) "$prefix/lib/libhearth.a" \
+   $(pkg-config --static --libs hearth | tr ' ' '\n' | grep -v -- '^-lhearth$' | tr '\n' ' ')
 out_static=$("$prefix/prog_static")
 [ "$out" = "$out_static" ] && [[ "$out" == hearth\ * ]] || { echo "install test: FAILED ($out / $out_static)"; exit 1; }
 echo "install test: ok (shared and static link through pkg-config)"

@@ -1,0 +1,97 @@
+/* q4_k.c - reference Q4_K (GGUF type 12): quantize, dequantize, dot with Q8_K.
+ *
+ * Block of 256 values = 8 sub-blocks of 32. Value i of sub-block j:
+ *     x = (d * sc[j]) * q - (dmin * m[j]),  q in 0..15, sc and m 6-bit (packed, 12 bytes)
+ * qs byte l of chunk c (c = 0..3, 32 bytes each) holds sub-block 2c in its low
+ * nibble and sub-block 2c + 1 in its high nibble. This file is the specification
+ * the SIMD tiers are tested against; plain C, no ISA flags.
+ */
+#include "kquant_util.h"
+
+#include <math.h> /* fabsf, sqrtf */
+
+static void decode_q4_k(const void *blk, kq_block *out) {
+    const block_q4_K *b = blk;
+    uint8_t sc[8], m[8];
+    kq_unpack_scales_mins(b->scales, sc, m);
+    out->n_sub = 8;
+    out->d = kq_f16_to_f32(b->d);
+    out->dmin = kq_f16_to_f32(b->dmin);
+    for (int j = 0; j < 8; j++) {
+        out->sc[j] = sc[j];
+        out->m[j] = m[j];
+        const uint8_t *qs = b->qs + 32 * (j / 2);
+        int shift = 4 * (j % 2);
+        for (int l = 0; l < 32; l++)
+            out->q[32 * j + l] = (int8_t)((qs[l] >> shift) & 0xf);
+    }
+}
+
+/* x = (d * sc) * q - dmin * m per value (float, exactly llama.cpp's formula). */
+void hearth_dequantize_row_q4_k_ref(const void *restrict src, float *restrict dst, int64_t n) {
+    kquant_dequantize_ref(src, dst, n, sizeof(block_q4_K), decode_q4_k);
+}
+
+/* Quantize 256 values at a time (same algorithm as llama.cpp's reference):
+ * 1. per sub-block j, weights w_i = rms(x_j) + |x_i|; fit x ~ s_j * L - m_j
+ *    (kquant_fit_scale_min, nmax 15, 21 trial scales from nmax - 1 in steps of 0.1);
+ * 2. d = max s_j / 63, dmin = max m_j / 63 (f16, round to nearest even);
+ *    sc_j = round(63 s_j / max s), m_j = round(63 m_j / max m) (half to even, <= 63);
+ * 3. requantize each value with the stored scales: q = clamp(round((x + dmin*m) / (d*sc)), 0, 15)
+ *    (a sub-block whose d*sc is 0 keeps its fitted levels). */
+void hearth_quantize_row_q4_k_ref(const float *restrict src, void *restrict dst, int64_t n) {
+    block_q4_K *y = dst;
+    for (int64_t ib = 0; ib < n / QK_K; ib++, src += QK_K) {
+        const float *x = src;
+        uint8_t L[QK_K];
+        float scales[8], mins[8], weights[32];
+        float max_scale = 0, max_min = 0;
+        for (int j = 0; j < 8; j++) {
+            const float *xj = x + 32 * j;
+            float sum_x2 = 0;
+            for (int l = 0; l < 32; l++)
+                sum_x2 += xj[l] * xj[l];
+            float rms = sqrtf(sum_x2 / 32);
+            for (int l = 0; l < 32; l++)
+                weights[l] = rms + fabsf(xj[l]);
+            scales[j] = kquant_fit_scale_min(32, 15, xj, weights, L + 32 * j, &mins[j], -1.f, 0.1f,
+                                             20, false);
+            max_scale = scales[j] > max_scale ? scales[j] : max_scale;
+            max_min = mins[j] > max_min ? mins[j] : max_min;
+        }
+        float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+        float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+        uint8_t sc[8], m[8];
+        for (int j = 0; j < 8; j++) {
+            sc[j] = (uint8_t)kq_round_clamp(inv_scale * scales[j], 0, 63);
+            m[j] = (uint8_t)kq_round_clamp(inv_min * mins[j], 0, 63);
+        }
+        kquant_pack_scale_min(y[ib].scales, sc, m);
+        y[ib].d = kq_f32_to_f16(max_scale / 63.f);
+        y[ib].dmin = kq_f32_to_f16(max_min / 63.f);
+
+        float d_all = kq_f16_to_f32(y[ib].d), dmin_all = kq_f16_to_f32(y[ib].dmin);
+        for (int j = 0; j < 8; j++) {
+            float d = d_all * sc[j];
+            if (!d)
+                continue;
+            float dm = dmin_all * m[j];
+            for (int l = 0; l < 32; l++)
+                L[32 * j + l] = (uint8_t)kq_round_clamp((x[32 * j + l] + dm) / d, 0, 15);
+        }
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++)
+                y[ib].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+    }
+}
+
+/* dot = sum over blocks of (d * a.d) * sum_j sc_j * sum_i q_i * a_i
+ *                        - (dmin * a.d) * sum_j m_j * bsum_j  (kquant_block_dot_ref). */
+void hearth_vec_dot_q4_k_q8_k_ref(KQ_VEC_DOT_ARGS) {
+    kquant_vec_dot_ref(n, out, w, a, sizeof(block_q4_K), decode_q4_k);
+}
+
+void hearth_mat_dot_q4_k_q8_k_ref(KQ_MAT_DOT_ARGS) {
+    kquant_mat_dot_ref(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_q4_K),
+                       decode_q4_k);
+}

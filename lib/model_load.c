@@ -1,0 +1,107 @@
+/* model_load.c - opening a model file: GGUF, tokenizer, hyper-parameters.
+ *
+ * For now this handles vocab_only loads (GGUF + tokenizer, any architecture);
+ * a full load returns HEARTH_ERR_UNSUPPORTED naming the architecture until the
+ * weight loading (lib/model*.c, issue 3) extends this file. The model is
+ * immutable once hearth_model_load() returns.
+ */
+#include <stdio.h>  /* snprintf */
+#include <stdlib.h> /* calloc, free */
+#include <string.h> /* strdup */
+
+#include "model.h"
+
+hearth_model_params hearth_model_default_params(void) {
+    hearth_model_params p;
+    memset(&p, 0, sizeof p);
+    p.use_mmap = true;
+    return p;
+}
+
+void hearth_model_free(hearth_model *model) {
+    if (!model)
+        return;
+    tokenizer_free(model->tok);
+    hearth_gguf_close(model->gguf);
+    free(model->path);
+    free(model);
+}
+
+hearth_status hearth_model_load(const char *path, const hearth_model_params *params,
+                                hearth_model **out) {
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return hearth_set_error(HEARTH_ERR_INVALID_ARG, "hearth_model_load: NULL path or out");
+    hearth_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return hearth_set_error(HEARTH_ERR_NOMEM, "hearth_model_load: out of memory");
+    m->params = params ? *params : hearth_model_default_params();
+    m->path = strdup(path);
+    if (!m->path) {
+        hearth_model_free(m);
+        return hearth_set_error(HEARTH_ERR_NOMEM, "hearth_model_load: out of memory");
+    }
+    hearth_gguf_params gp = hearth_gguf_default_params();
+    gp.use_mmap = m->params.use_mmap;
+    hearth_status st = hearth_gguf_open(path, &gp, &m->gguf);
+    if (st != HEARTH_OK) {
+        hearth_model_free(m); /* hearth_gguf_open() has set the last error */
+        return st;
+    }
+    const char *arch = "";
+    if (hearth_gguf_find_key(m->gguf, "general.architecture") >= 0)
+        hearth_gguf_get_str(m->gguf, "general.architecture", &arch);
+
+    hearth_errbuf err = {""};
+    st = tokenizer_load(&m->tok, m->gguf, m->params.log_fn, m->params.log_user, &err);
+    if (st != HEARTH_OK) {
+        hearth_model_free(m);
+        return hearth_set_error(st, "%s: %s", path, err.msg);
+    }
+    if (!m->params.vocab_only) {
+        hearth_model_free(m);
+        return hearth_set_error(HEARTH_ERR_UNSUPPORTED,
+                                "%s: architecture '%s': full model loading is not available in "
+                                "this build (vocab_only loads work)",
+                                path, arch);
+    }
+    *out = m;
+    return HEARTH_OK;
+}
+
+const hearth_gguf *hearth_model_gguf(const hearth_model *model) {
+    return model ? model->gguf : NULL;
+}
+
+/* "<arch>.<suffix>" as an int32, 0 when absent. */
+static int32_t arch_i32(const hearth_gguf *g, const char *arch, const char *suffix) {
+    char key[160];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    uint32_t v;
+    if (hearth_gguf_find_key(g, key) < 0 || hearth_gguf_get_u32(g, key, &v) != HEARTH_OK)
+        return 0;
+    return v > (uint32_t)INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+hearth_status hearth_model_info_get(const hearth_model *model, hearth_model_info *out) {
+    if (!model || !out)
+        return hearth_set_error(HEARTH_ERR_INVALID_ARG, "hearth_model_info_get: NULL argument");
+    memset(out, 0, sizeof *out);
+    const hearth_gguf *g = model->gguf;
+    out->arch = "";
+    out->name = "";
+    if (hearth_gguf_find_key(g, "general.architecture") >= 0)
+        hearth_gguf_get_str(g, "general.architecture", &out->arch);
+    if (hearth_gguf_find_key(g, "general.name") >= 0)
+        hearth_gguf_get_str(g, "general.name", &out->name);
+    out->n_vocab = tokenizer_n_vocab(model->tok);
+    out->n_ctx_train = arch_i32(g, out->arch, "context_length");
+    out->n_embd = arch_i32(g, out->arch, "embedding_length");
+    out->n_layer = arch_i32(g, out->arch, "block_count");
+    out->n_head = arch_i32(g, out->arch, "attention.head_count");
+    out->n_head_kv = arch_i32(g, out->arch, "attention.head_count_kv");
+    out->n_ff = arch_i32(g, out->arch, "feed_forward_length");
+    out->vocab_only = model->params.vocab_only;
+    return HEARTH_OK;
+}

@@ -1,0 +1,154 @@
+/* prefill.c - parallel matmuls and norms for decode and prompt batches (prefill.h).
+ *
+ * A matmul is cut into tasks of (a chunk of weight rows) x (a tile of tokens).
+ * Row chunks are a few dozen rows: small enough that there are several tasks
+ * per thread for dynamic balancing even for the 256-row K/V projections, large
+ * enough that the per-task overhead (one atomic increment) is noise. A task
+ * walks its token tiles with the weight chunk hot in L1/L2, and the kernel's
+ * mat_dot reuses each weight block across the tile's tokens in registers.
+ * Chunk sizes depend on the shapes only, so results never depend on the thread
+ * count (and mat_dot gives vec_dot's bits for every value anyway).
+ */
+#include "prefill.h"
+
+
+/* Tokens per mat_dot call: activations of one tile (64 x 2048 int8 = 136 KB
+ * for Q8_0) stay in L2 while the row chunk is swept across them. */
+enum { TOKEN_TILE = 64 };
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Rows per task: about n_out / 32 (so even 256-row outputs give 16 tasks),
+ * rounded to 16 and kept in 16..128. A function of the shape only. */
+static int64_t rows_per_chunk(int64_t n_out, int64_t n_tok) {
+    int64_t r = ceil_div(n_out, 32);
+    r = ceil_div(r, 16) * 16;
+    int64_t max_rows = n_tok > 1 ? 64 : 128;
+    if (r > max_rows)
+        r = max_rows;
+    if (r < 16)
+        r = 16;
+    return r;
+}
+
+size_t pf_act_bytes(int wtype, int64_t n_in, int64_t n_tok) {
+    int at = hearth_type_traits_of(wtype)->vec_dot_type;
+    if (at < 0)
+        return 0;
+    return hearth_row_bytes(at, n_in) * (size_t)n_tok;
+}
+
+/* ---- Activation conversion ---------------------------------------------- */
+
+typedef struct quantize_job {
+    hearth_quantize_row_fn fn;
+    const float *x;
+    int64_t ldx, n_in, rows_per_task, n_tok;
+    char *qx;
+    size_t q_row;
+} quantize_job;
+
+static void quantize_task(void *arg, int64_t task, int thread) {
+    const quantize_job *j = arg;
+    int64_t t0 = task * j->rows_per_task, t1 = t0 + j->rows_per_task;
+    if (t1 > j->n_tok)
+        t1 = j->n_tok;
+    for (int64_t t = t0; t < t1; t++)
+        j->fn(j->x + t * j->ldx, j->qx + (size_t)t * j->q_row, j->n_in);
+}
+
+void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float *x,
+                 int64_t ldx, int64_t n_in, int64_t n_tok, void *qx) {
+    int at = hearth_type_traits_of(wtype)->vec_dot_type;
+    HEARTH_ASSERT(at >= 0 && k->quantize_row[at]);
+    quantize_job j = {k->quantize_row[at], x, ldx, n_in, 8, n_tok, qx,
+                      hearth_row_bytes(at, n_in)};
+    /* One row is a few microseconds: only batches are worth a handoff. */
+    int64_t n_tasks = ceil_div(n_tok, j.rows_per_task);
+    if (n_tok < 16) {
+        for (int64_t t = 0; t < n_tasks; t++)
+            quantize_task(&j, t, 0);
+        return;
+    }
+    tp_parallel_for(tp, n_tasks, quantize_task, &j);
+}
+
+/* ---- Matmul ------------------------------------------------------------- */
+
+typedef struct matmul_job {
+    hearth_mat_dot_fn mat_dot;
+    const char *w;
+    size_t w_row;
+    int64_t n_in, n_out, rows;
+    const char *qx;
+    size_t a_row;
+    int64_t n_tok, n_tiles;
+    float *y;
+    int64_t ldy;
+} matmul_job;
+
+/* Task = one row chunk x one token tile; consecutive tasks share the row chunk,
+ * so a thread picking up the next task usually finds the weights in cache. */
+static void matmul_task(void *arg, int64_t task, int thread) {
+    const matmul_job *j = arg;
+    int64_t chunk = task / j->n_tiles, tile = task % j->n_tiles;
+    int64_t r0 = chunk * j->rows, nr = j->n_out - r0 < j->rows ? j->n_out - r0 : j->rows;
+    int64_t c0 = tile * TOKEN_TILE, nc = j->n_tok - c0 < TOKEN_TILE ? j->n_tok - c0 : TOKEN_TILE;
+    j->mat_dot(j->n_in, nr, nc, j->y + c0 * j->ldy + r0, j->ldy, j->w + (size_t)r0 * j->w_row,
+               j->w_row, j->qx + (size_t)c0 * j->a_row, j->a_row);
+}
+
+void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
+                 int64_t n_out, const void *qx, int64_t n_tok, float *y, int64_t ldy) {
+    int at = hearth_type_traits_of(wtype)->vec_dot_type;
+    HEARTH_ASSERT(at >= 0 && k->mat_dot[wtype]);
+    matmul_job j = {
+        .mat_dot = k->mat_dot[wtype],
+        .w = w,
+        .w_row = hearth_row_bytes(wtype, n_in),
+        .n_in = n_in,
+        .n_out = n_out,
+        .rows = rows_per_chunk(n_out, n_tok),
+        .qx = qx,
+        .a_row = hearth_row_bytes(at, n_in),
+        .n_tok = n_tok,
+        .n_tiles = ceil_div(n_tok, TOKEN_TILE),
+        .y = y,
+        .ldy = ldy,
+    };
+    tp_parallel_for(tp, ceil_div(n_out, j.rows) * j.n_tiles, matmul_task, &j);
+}
+
+void pf_matmul(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
+               int64_t n_out, const float *x, int64_t ldx, int64_t n_tok, void *scratch,
+               float *y, int64_t ldy) {
+    pf_quantize(tp, k, wtype, x, ldx, n_in, n_tok, scratch);
+    pf_matmul_q(tp, k, w, wtype, n_in, n_out, scratch, n_tok, y, ldy);
+}
+
+/* ---- Norms --------------------------------------------------------------- */
+
+typedef struct norm_job {
+    const hearth_kernels *k;
+    float *out;
+    const float *x, *w;
+    int64_t n, ld;
+    float eps;
+} norm_job;
+
+static void norm_task(void *arg, int64_t t, int thread) {
+    const norm_job *j = arg;
+    j->k->rmsnorm(j->out + t * j->ld, j->x + t * j->ld, j->w, j->n, j->eps);
+}
+
+void pf_rmsnorm(threadpool *tp, const hearth_kernels *k, float *out, const float *x,
+                const float *w, int64_t n, int64_t n_tok, int64_t ld, float eps) {
+    norm_job j = {k, out, x, w, n, ld, eps};
+    /* A 2048-wide norm is ~1 us: a handoff costs more below a few tokens. */
+    if (n_tok < 4) {
+        for (int64_t t = 0; t < n_tok; t++)
+            norm_task(&j, t, 0);
+        return;
+    }
+    tp_parallel_for(tp, n_tok, norm_task, &j);
+}

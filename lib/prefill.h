@@ -1,0 +1,47 @@
+/* prefill.h - the parallel, deterministic compute stages of the forward pass
+ * (owned by lib/prefill.c; the model code calls them, issue 6).
+ *
+ * Matmuls take a batch of activations: n_tok = 1 is decode (matrix x vector),
+ * n_tok > 1 is prompt processing (matrix x matrix: each weight block is loaded
+ * once per tile of tokens, not once per token). Activations are converted to
+ * the weight type's activation format once per batch (pf_quantize) and may feed
+ * several matmuls that share the input (q/k/v, gate/up).
+ *
+ * Determinism: work is split into tasks whose boundaries depend only on the
+ * shapes, never on the thread count, and every output value is computed by one
+ * task in a fixed order; so results are bit-identical at any thread count.
+ */
+#ifndef HEARTH_PREFILL_H
+#define HEARTH_PREFILL_H
+
+#include "internal.h"
+#include "threadpool.h"
+
+/* Bytes pf_quantize() writes for n_tok rows of n_in values multiplying weight
+ * type `wtype` (its activation format, kernels/quant.h vec_dot_type). */
+size_t pf_act_bytes(int wtype, int64_t n_in, int64_t n_tok);
+
+/* x: [n_tok][n_in] floats (row stride ldx floats) -> qx: n_tok rows in the
+ * activation format of `wtype`, packed (row stride pf_act_bytes(wtype, n_in, 1)).
+ * Parallel over tokens. */
+void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float *x,
+                 int64_t ldx, int64_t n_in, int64_t n_tok, void *qx);
+
+/* y[t][o] = dot(row o of w, activation row t of qx), t < n_tok, o < n_out.
+ * w: n_out rows of n_in values of type wtype (row stride hearth_row_bytes);
+ * y: row stride ldy floats. qx as written by pf_quantize(). */
+void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
+                 int64_t n_out, const void *qx, int64_t n_tok, float *y, int64_t ldy);
+
+/* pf_quantize() into `scratch` (at least pf_act_bytes(wtype, n_in, n_tok)),
+ * then pf_matmul_q(). */
+void pf_matmul(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
+               int64_t n_out, const float *x, int64_t ldx, int64_t n_tok, void *scratch,
+               float *y, int64_t ldy);
+
+/* out[t] = rmsnorm(x[t]) * w for every token row (stride ld floats, out may
+ * alias x), in parallel over tokens when the batch is large enough to pay. */
+void pf_rmsnorm(threadpool *tp, const hearth_kernels *k, float *out, const float *x,
+                const float *w, int64_t n, int64_t n_tok, int64_t ld, float eps);
+
+#endif /* HEARTH_PREFILL_H */
