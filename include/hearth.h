@@ -513,8 +513,9 @@ HEARTH_API hearth_status hearth_quantize_preset_find(const char *name, hearth_qu
  * llama-quantize gives it (per-role exceptions and row-length fallbacks
  * included). All metadata is copied; general.file_type and
  * general.quantization_version (2) are set. Tensors are written in
- * llama-quantize's order. Streams: memory is a few rows per thread plus one
- * chunk of output, whatever the model size. `params` may be NULL (defaults).
+ * llama-quantize's order. Streams: tensor data is read with pread() in chunks
+ * of about 8 MiB, so memory is two chunks plus one float row per thread,
+ * whatever the model size. `params` may be NULL (defaults).
  * Statuses: HEARTH_ERR_INVALID_ARG (unknown preset, NULL path, output path is
  * the input file), HEARTH_ERR_IO, HEARTH_ERR_FORMAT (bad input file),
  * HEARTH_ERR_UNSUPPORTED (a tensor to convert is already quantized, or a target

@@ -1,23 +1,27 @@
 /* quantize.c - hearth_quantize_file(): F32/F16/BF16 GGUF -> a llama-quantize preset.
  *
  * The type of every tensor comes from quantize_plan.c; this file moves the
- * bytes. It reads the source through the GGUF reader (mapped, never copied),
- * copies the metadata, then streams each tensor to the GGUF writer one chunk of
- * rows at a time: rows are widened to float and quantized with the kernel
- * table's reference quantizers (quantize_row[type]), in parallel by rows.
- * Memory is one float row per thread plus one output chunk, whatever the model.
+ * bytes. The GGUF reader supplies metadata and the tensor directory; tensor
+ * data is read with pread() one chunk of rows at a time (not through the
+ * mapping, so the source never accumulates in resident memory), widened to
+ * float and quantized with the kernel table's quantize_row[type], in parallel
+ * by rows, then appended to the streaming GGUF writer. Memory is one source
+ * chunk, one output chunk and one float row per thread, whatever the model.
  * It never prints: progress and warnings go to the params' log callback.
  */
+#include <errno.h>    /* EINTR */
+#include <fcntl.h>    /* open */
 #include <stdio.h>    /* snprintf */
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memcpy, strcmp */
 #include <sys/stat.h> /* stat: refuse to overwrite the input */
+#include <unistd.h>   /* pread, close */
 
 #include "quantize_plan.h"
 #include "threadpool.h"
 
-/* Output written per chunk: large enough for efficient writes and parallel
- * work, small enough that memory stays flat. */
+/* Source bytes read per chunk: large enough for efficient I/O and parallel
+ * work, small enough that memory stays flat (a chunk holds at least one row). */
 #define CHUNK_TARGET_BYTES ((size_t)8 << 20)
 
 /* Keys that llama-quantize drops (split files become one file) or rewrites. */
@@ -147,7 +151,7 @@ typedef struct convert_job {
     const hearth_kernels *k;
     uint32_t src_type, dst_type;
     int64_t ne0;          /* values per row */
-    const uint8_t *src;   /* first row of the chunk in the source mapping */
+    const uint8_t *src;   /* source chunk, as read from the file */
     size_t src_row_bytes;
     uint8_t *dst;         /* output chunk */
     size_t dst_row_bytes;
@@ -201,8 +205,12 @@ typedef struct run {
     int64_t n_tensors;
     float **scratch;       /* (n_threads) rows of max_ne0 floats */
     int n_scratch;
-    uint8_t *chunk;        /* one output chunk */
-    size_t chunk_bytes;
+    int fd;                /* the source file, for pread; -1 when closed */
+    const char *in_path;
+    uint8_t *src_chunk;    /* (src_chunk_bytes) source rows */
+    size_t src_chunk_bytes;
+    uint8_t *dst_chunk;    /* (dst_chunk_bytes) the same rows converted */
+    size_t dst_chunk_bytes;
 } run;
 
 static void run_free(run *r) {
@@ -210,7 +218,10 @@ static void run_free(run *r) {
         for (int i = 0; i < r->n_scratch; i++)
             free(r->scratch[i]);
     free(r->scratch);
-    free(r->chunk);
+    free(r->src_chunk);
+    free(r->dst_chunk);
+    if (r->fd >= 0)
+        close(r->fd);
     free(r->order);
     free(r->tensors);
     tp_free(r->tp);
@@ -255,24 +266,34 @@ static hearth_status load_plan(run *r, hearth_errbuf *err) {
                       err);
 }
 
-/* Every target type must have a quantizer in this build, and scratch is sized for the longest converted row. */
+/* Rows of a tensor read per chunk: as many as fit CHUNK_TARGET_BYTES, at least one. */
+static int64_t rows_per_chunk(size_t src_row_bytes) {
+    size_t rows = src_row_bytes ? CHUNK_TARGET_BYTES / src_row_bytes : 1;
+    return rows > 0 ? (int64_t)rows : 1;
+}
+
+/* Every target type must have a quantizer in this build; the chunk buffers
+ * and float rows are sized for the largest tensor. */
 static hearth_status prepare_buffers(run *r, hearth_errbuf *err) {
     int64_t max_ne0 = 1;
-    size_t max_row_out = 1;
+    r->src_chunk_bytes = CHUNK_TARGET_BYTES;
+    r->dst_chunk_bytes = 1;
     for (int64_t i = 0; i < r->n_tensors; i++) {
         const quant_tensor *t = &r->tensors[i];
+        size_t src_row = hearth_row_bytes((int)t->src_type, t->ne[0]);
+        if (src_row > r->src_chunk_bytes)
+            r->src_chunk_bytes = src_row;
         if (!t->convert)
             continue;
-        uint32_t d = t->dst_type;
-        if (!r->k.quantize_row[d])
+        if (!r->k.quantize_row[t->dst_type])
             return hearth_fail(err, HEARTH_ERR_UNSUPPORTED,
                                "tensor '%s': no quantizer for %s in this build", t->name,
-                               hearth_type_traits_of((int)d)->name);
+                               hearth_type_traits_of((int)t->dst_type)->name);
         if (t->ne[0] > max_ne0)
             max_ne0 = t->ne[0];
-        size_t row_out = hearth_row_bytes((int)d, t->ne[0]);
-        if (row_out > max_row_out)
-            max_row_out = row_out;
+        size_t dst = (size_t)rows_per_chunk(src_row) * hearth_row_bytes((int)t->dst_type, t->ne[0]);
+        if (dst > r->dst_chunk_bytes)
+            r->dst_chunk_bytes = dst;
     }
     r->n_scratch = tp_n_threads(r->tp);
     r->scratch = calloc((size_t)r->n_scratch, sizeof *r->scratch);
@@ -284,10 +305,28 @@ static hearth_status prepare_buffers(run *r, hearth_errbuf *err) {
             return hearth_fail(err, HEARTH_ERR_NOMEM, "quantize: no memory for a row of %lld",
                                (long long)max_ne0);
     }
-    r->chunk_bytes = max_row_out > CHUNK_TARGET_BYTES ? max_row_out : CHUNK_TARGET_BYTES;
-    r->chunk = malloc(r->chunk_bytes);
-    if (!r->chunk)
-        return hearth_fail(err, HEARTH_ERR_NOMEM, "quantize: no memory for the output chunk");
+    r->src_chunk = malloc(r->src_chunk_bytes);
+    r->dst_chunk = malloc(r->dst_chunk_bytes);
+    if (!r->src_chunk || !r->dst_chunk)
+        return hearth_fail(err, HEARTH_ERR_NOMEM, "quantize: no memory for %zu + %zu bytes",
+                           r->src_chunk_bytes, r->dst_chunk_bytes);
+    return HEARTH_OK;
+}
+
+/* Reads exactly n bytes at file offset `at` into the source chunk. */
+static hearth_status read_source(run *r, uint64_t at, size_t n, const char *tensor,
+                                 hearth_errbuf *err) {
+    size_t done = 0;
+    while (done < n) {
+        ssize_t got = pread(r->fd, r->src_chunk + done, n - done, (off_t)(at + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return hearth_fail(err, HEARTH_ERR_IO, "%s: reading tensor '%s' at offset %llu: %s",
+                               r->in_path, tensor, (unsigned long long)(at + done),
+                               got < 0 ? strerror(errno) : "file shrank while reading");
+        done += (size_t)got;
+    }
     return HEARTH_OK;
 }
 
@@ -324,17 +363,12 @@ static hearth_status write_header(run *r, hearth_errbuf *err) {
     return HEARTH_OK;
 }
 
-/* Writes one tensor: copied bytes, or converted chunk by chunk. */
+/* Writes one tensor chunk by chunk: its bytes as they are, or converted. */
 static hearth_status write_tensor(run *r, const hearth_gguf_tensor *src, const quant_tensor *t,
                                   uint64_t *bytes_out, hearth_errbuf *err) {
-    hearth_status st = HEARTH_OK;
-    if (!t->convert) {
-        st = hearth_gguf_writer_write(r->out, src->data, (size_t)src->n_bytes);
-        *bytes_out = src->n_bytes;
-        return st == HEARTH_OK ? HEARTH_OK : fail_from_last(err, st, t->name);
-    }
     const int64_t ne0 = t->ne[0];
     const int64_t n_rows = t->ne[1] * t->ne[2] * t->ne[3]; /* the reader bounds the product */
+    const uint64_t at = hearth_gguf_data_offset(r->in) + src->offset;
     *bytes_out = 0;
     if (ne0 == 0 || n_rows == 0)
         return HEARTH_OK; /* an empty tensor has no data */
@@ -343,19 +377,25 @@ static hearth_status write_tensor(run *r, const hearth_gguf_tensor *src, const q
         .src_type = t->src_type,
         .dst_type = t->dst_type,
         .ne0 = ne0,
+        .src = r->src_chunk,
         .src_row_bytes = hearth_row_bytes((int)t->src_type, ne0),
         .dst_row_bytes = hearth_row_bytes((int)t->dst_type, ne0),
         .scratch = r->scratch,
-        .dst = r->chunk,
+        .dst = r->dst_chunk,
     };
-    /* >= 1: the chunk was sized for the longest output row. */
-    const int64_t rows_per_chunk = (int64_t)(r->chunk_bytes / job.dst_row_bytes);
-    for (int64_t row = 0; row < n_rows; row += rows_per_chunk) {
-        int64_t rows = n_rows - row < rows_per_chunk ? n_rows - row : rows_per_chunk;
-        job.src = (const uint8_t *)src->data + (size_t)row * job.src_row_bytes;
-        tp_parallel_for(r->tp, rows, convert_row, &job);
-        size_t bytes = (size_t)rows * job.dst_row_bytes;
-        st = hearth_gguf_writer_write(r->out, r->chunk, bytes);
+    const int64_t step = rows_per_chunk(job.src_row_bytes);
+    for (int64_t row = 0; row < n_rows; row += step) {
+        int64_t rows = n_rows - row < step ? n_rows - row : step;
+        HEARTH_TRY(read_source(r, at + (uint64_t)row * job.src_row_bytes,
+                               (size_t)rows * job.src_row_bytes, t->name, err));
+        const uint8_t *out = r->src_chunk;
+        size_t bytes = (size_t)rows * job.src_row_bytes;
+        if (t->convert) {
+            tp_parallel_for(r->tp, rows, convert_row, &job);
+            out = r->dst_chunk;
+            bytes = (size_t)rows * job.dst_row_bytes;
+        }
+        hearth_status st = hearth_gguf_writer_write(r->out, out, bytes);
         if (st != HEARTH_OK)
             return fail_from_last(err, st, t->name);
         *bytes_out += bytes;
@@ -422,6 +462,10 @@ static hearth_status quantize(run *r, const char *in_path, const char *out_path,
     if (st != HEARTH_OK)
         return hearth_fail(err, st, "%s", hearth_last_error());
     HEARTH_TRY(load_plan(r, err));
+    r->in_path = in_path;
+    r->fd = open(in_path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return hearth_fail(err, HEARTH_ERR_IO, "%s: %s", in_path, strerror(errno));
 
     if (!hearth_kernels_init(&r->k, HEARTH_ISA_AUTO))
         return hearth_fail(err, HEARTH_ERR_INTERNAL, "quantize: kernel table unavailable");
@@ -439,7 +483,7 @@ static hearth_status quantize(run *r, const char *in_path, const char *out_path,
 hearth_status hearth_quantize_file(const char *in_path, const char *out_path, const char *preset,
                                    const hearth_quantize_params *params) {
     hearth_quantize_params defaults = hearth_quantize_default_params();
-    run r = {.params = params ? params : &defaults};
+    run r = {.params = params ? params : &defaults, .fd = -1};
     hearth_errbuf err = {{0}};
     hearth_status st = quantize(&r, in_path, out_path, preset, &err);
     run_free(&r);
