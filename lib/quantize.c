@@ -321,10 +321,13 @@ static hearth_status read_source(run *r, uint64_t at, size_t n, const char *tens
         ssize_t got = pread(r->fd, r->src_chunk + done, n - done, (off_t)(at + done));
         if (got < 0 && errno == EINTR)
             continue;
-        if (got <= 0)
+        if (got <= 0) {
+            char buf[128];
+            const char *why = got < 0 ? strerror_r(errno, buf, sizeof buf) /* GNU: thread-safe */
+                                      : "file shrank while reading";
             return hearth_fail(err, HEARTH_ERR_IO, "%s: reading tensor '%s' at offset %llu: %s",
-                               r->in_path, tensor, (unsigned long long)(at + done),
-                               got < 0 ? strerror(errno) : "file shrank while reading");
+                               r->in_path, tensor, (unsigned long long)(at + done), why);
+        }
         done += (size_t)got;
     }
     return HEARTH_OK;
@@ -464,8 +467,11 @@ static hearth_status quantize(run *r, const char *in_path, const char *out_path,
     HEARTH_TRY(load_plan(r, err));
     r->in_path = in_path;
     r->fd = open(in_path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0)
-        return hearth_fail(err, HEARTH_ERR_IO, "%s: %s", in_path, strerror(errno));
+    if (r->fd < 0) {
+        char why[128];
+        const char *msg = strerror_r(errno, why, sizeof why); /* GNU: thread-safe */
+        return hearth_fail(err, HEARTH_ERR_IO, "%s: %s", in_path, msg);
+    }
 
     if (!hearth_kernels_init(&r->k, HEARTH_ISA_AUTO))
         return hearth_fail(err, HEARTH_ERR_INTERNAL, "quantize: kernel table unavailable");
