@@ -435,8 +435,9 @@ static hearth_status write_data(run *r, hearth_errbuf *err) {
             char shape[96];
             format_shape(src, shape, sizeof shape);
             double pct = total_in ? 100.0 * (double)done_in / (double)total_in : 100.0;
-            hearth_log(p->log_fn, p->log_user, HEARTH_LOG_INFO, "[%lld/%lld] %.1f%% %s %s -> %s [%s]",
-                       (long long)k + 1, (long long)r->n_tensors, pct, t->name,
+            hearth_log(p->log_fn, p->log_user, HEARTH_LOG_INFO,
+                       "[%lld/%lld] %.1f%% %s %s -> %s [%s]", (long long)k + 1,
+                       (long long)r->n_tensors, pct, t->name,
                        hearth_type_traits_of((int)t->src_type)->name,
                        hearth_type_traits_of((int)t->dst_type)->name, shape);
         }

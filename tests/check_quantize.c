@@ -652,8 +652,8 @@ START_TEST(test_quantize_matches_llama_quantize_files) {
     ck_assert_int_eq(hearth_gguf_n_tensors(ours), hearth_gguf_n_tensors(ref));
     for (int64_t i = 0; i < hearth_gguf_n_tensors(ref); i++) {
         const hearth_gguf_tensor *b = hearth_gguf_tensor_at(ref, i);
-        const hearth_gguf_tensor *a =
-            from_converter ? hearth_gguf_find_tensor(ours, b->name) : hearth_gguf_tensor_at(ours, i);
+        const hearth_gguf_tensor *a = from_converter ? hearth_gguf_find_tensor(ours, b->name)
+                                                     : hearth_gguf_tensor_at(ours, i);
         ck_assert_ptr_nonnull(a);
         ck_assert_str_eq(a->name, b->name);
         ck_assert_msg(a->type == b->type, "%s %s: %s, llama-quantize %s", preset, a->name,

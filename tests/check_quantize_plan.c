@@ -46,10 +46,10 @@ static void make_llama(synth *s, const shape *sh) {
     char name[48];
     add(s, "token_embd.weight", w, sh->dim, sh->vocab, 1);
     for (int64_t l = 0; l < sh->n_layer; l++) {
-#define ADD(suffix, type, a, b, c)                                                                 \
-    do {                                                                                           \
-        snprintf(name, sizeof name, "blk.%lld." suffix, (long long)l);                              \
-        add(s, name, type, a, b, c);                                                               \
+#define ADD(suffix, type, a, b, c) \
+    do { \
+        snprintf(name, sizeof name, "blk.%lld." suffix, (long long)l); \
+        add(s, name, type, a, b, c); \
     } while (0)
         ADD("attn_norm.weight", f32, sh->dim, 1, 1);
         ADD("attn_q.weight", w, sh->dim, sh->dim, 1);
@@ -168,28 +168,63 @@ typedef struct layer_table {
 } layer_table;
 
 static const layer_table micro_expect[] = {
-    {"Q4_0", "Q4_0", "Q6_K", {"Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0", "Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0"}},
-    {"Q4_1", "Q4_1", "Q6_K", {"Q4_1 Q4_1 Q4_1 Q4_1 Q4_1 Q4_1 Q4_1", "Q4_1 Q4_1 Q4_1 Q4_1 Q4_1 Q4_1 Q4_1"}},
-    {"Q5_0", "Q5_0", "Q6_K", {"Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0", "Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0"}},
-    {"Q5_1", "Q5_1", "Q6_K", {"Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1", "Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1"}},
-    {"Q8_0", "Q8_0", "Q8_0", {"Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0", "Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0"}},
+    {"Q4_0", "Q4_0", "Q6_K",
+     {"Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0",
+      "Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0"}},
+    {"Q4_1", "Q4_1", "Q6_K",
+     {"Q4_1 Q4_1 Q4_1 Q4_1 Q4_1 Q4_1 Q4_1",
+      "Q4_1 Q4_1 Q4_1 Q4_1 Q4_1 Q4_1 Q4_1"}},
+    {"Q5_0", "Q5_0", "Q6_K",
+     {"Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0",
+      "Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0"}},
+    {"Q5_1", "Q5_1", "Q6_K",
+     {"Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1",
+      "Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1"}},
+    {"Q8_0", "Q8_0", "Q8_0",
+     {"Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0",
+      "Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0"}},
     /* Q2_K: attn_v Q3_K (GQA < 4), attn_output and ffn_down Q3_K. */
-    {"Q2_K", "Q2_K", "Q6_K", {"Q2_K Q2_K Q3_K Q3_K Q2_K Q2_K Q3_K", "Q2_K Q2_K Q3_K Q3_K Q2_K Q2_K Q3_K"}},
-    {"Q3_K_S", "Q3_K", "Q6_K", {"Q3_K Q3_K Q3_K Q3_K Q3_K Q3_K Q3_K", "Q3_K Q3_K Q3_K Q3_K Q3_K Q3_K Q3_K"}},
-    /* Q3_K_M: the first two attn_v Q5_K; attn_output Q4_K; ffn_down Q4_K (2/16 = 0 layers get Q5_K). */
-    {"Q3_K_M", "Q3_K", "Q6_K", {"Q3_K Q3_K Q5_K Q4_K Q3_K Q3_K Q4_K", "Q3_K Q3_K Q5_K Q4_K Q3_K Q3_K Q4_K"}},
-    {"Q3_K_L", "Q3_K", "Q6_K", {"Q3_K Q3_K Q5_K Q5_K Q3_K Q3_K Q5_K", "Q3_K Q3_K Q5_K Q5_K Q3_K Q3_K Q5_K"}},
+    {"Q2_K", "Q2_K", "Q6_K",
+     {"Q2_K Q2_K Q3_K Q3_K Q2_K Q2_K Q3_K",
+      "Q2_K Q2_K Q3_K Q3_K Q2_K Q2_K Q3_K"}},
+    {"Q3_K_S", "Q3_K", "Q6_K",
+     {"Q3_K Q3_K Q3_K Q3_K Q3_K Q3_K Q3_K",
+      "Q3_K Q3_K Q3_K Q3_K Q3_K Q3_K Q3_K"}},
+    /* Q3_K_M: the first two attn_v Q5_K; attn_output Q4_K; ffn_down Q4_K
+     * (the first 2/16 = 0 layers would get Q5_K). */
+    {"Q3_K_M", "Q3_K", "Q6_K",
+     {"Q3_K Q3_K Q5_K Q4_K Q3_K Q3_K Q4_K",
+      "Q3_K Q3_K Q5_K Q4_K Q3_K Q3_K Q4_K"}},
+    {"Q3_K_L", "Q3_K", "Q6_K",
+     {"Q3_K Q3_K Q5_K Q5_K Q3_K Q3_K Q5_K",
+      "Q3_K Q3_K Q5_K Q5_K Q3_K Q3_K Q5_K"}},
     /* Q4_K_S: the first four attn_v Q5_K; ffn_down of the first 2/8 = 0 layers. */
-    {"Q4_K_S", "Q4_K", "Q6_K", {"Q4_K Q4_K Q5_K Q4_K Q4_K Q4_K Q4_K", "Q4_K Q4_K Q5_K Q4_K Q4_K Q4_K Q4_K"}},
+    {"Q4_K_S", "Q4_K", "Q6_K",
+     {"Q4_K Q4_K Q5_K Q4_K Q4_K Q4_K Q4_K",
+      "Q4_K Q4_K Q5_K Q4_K Q4_K Q4_K Q4_K"}},
     /* Q4_K_M: use_more_bits(i, 2) holds for layer 1 only. */
-    {"Q4_K_M", "Q4_K", "Q6_K", {"Q4_K Q4_K Q4_K Q4_K Q4_K Q4_K Q4_K", "Q4_K Q4_K Q6_K Q4_K Q4_K Q4_K Q6_K"}},
-    {"Q5_K_S", "Q5_K", "Q6_K", {"Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K", "Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K"}},
-    {"Q5_K_M", "Q5_K", "Q6_K", {"Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K", "Q5_K Q5_K Q6_K Q5_K Q5_K Q5_K Q6_K"}},
-    {"Q6_K", "Q6_K", "Q6_K", {"Q6_K Q6_K Q6_K Q6_K Q6_K Q6_K Q6_K", "Q6_K Q6_K Q6_K Q6_K Q6_K Q6_K Q6_K"}},
-    {"IQ4_NL", "IQ4_NL", "Q6_K", {"IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL", "IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL"}},
-    {"IQ4_XS", "IQ4_XS", "Q6_K", {"IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS", "IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS"}},
+    {"Q4_K_M", "Q4_K", "Q6_K",
+     {"Q4_K Q4_K Q4_K Q4_K Q4_K Q4_K Q4_K",
+      "Q4_K Q4_K Q6_K Q4_K Q4_K Q4_K Q6_K"}},
+    {"Q5_K_S", "Q5_K", "Q6_K",
+     {"Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K",
+      "Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K"}},
+    {"Q5_K_M", "Q5_K", "Q6_K",
+     {"Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K Q5_K",
+      "Q5_K Q5_K Q6_K Q5_K Q5_K Q5_K Q6_K"}},
+    {"Q6_K", "Q6_K", "Q6_K",
+     {"Q6_K Q6_K Q6_K Q6_K Q6_K Q6_K Q6_K",
+      "Q6_K Q6_K Q6_K Q6_K Q6_K Q6_K Q6_K"}},
+    {"IQ4_NL", "IQ4_NL", "Q6_K",
+     {"IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL",
+      "IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL"}},
+    {"IQ4_XS", "IQ4_XS", "Q6_K",
+     {"IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS",
+      "IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS IQ4_XS"}},
     {"F16", "F16", "F16", {"F16 F16 F16 F16 F16 F16 F16", "F16 F16 F16 F16 F16 F16 F16"}},
-    {"BF16", "BF16", "BF16", {"BF16 BF16 BF16 BF16 BF16 BF16 BF16", "BF16 BF16 BF16 BF16 BF16 BF16 BF16"}},
+    {"BF16", "BF16", "BF16",
+     {"BF16 BF16 BF16 BF16 BF16 BF16 BF16",
+      "BF16 BF16 BF16 BF16 BF16 BF16 BF16"}},
 };
 
 static const char *const layer_roles[7] = {"attn_q", "attn_k", "attn_v", "attn_output",
@@ -290,8 +325,8 @@ typedef struct bump_table {
 } bump_table;
 
 #define MORE_BITS_32 {0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31, -1}
-#define ALL_32                                                                                      \
-    {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,                           \
+#define ALL_32 \
+    {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, \
      17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, -1}
 #define NONE {-1}
 
@@ -424,15 +459,29 @@ START_TEST(test_quantize_fallback_rows_not_multiple_of_256) {
     static const layer_table want[] = {
         /* Q4_K -> Q5_0, Q6_K -> Q8_0; ffn_down rows (768) fit; output: 288 does not
          * fit Q4_K blocks, so Q8_0 directly. */
-        {"Q4_K_M", "Q5_0", "Q8_0", {"Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q4_K", "Q5_0 Q5_0 Q8_0 Q5_0 Q5_0 Q5_0 Q6_K"}},
-        {"Q5_K_M", "Q5_1", "Q8_0", {"Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_K", "Q5_1 Q5_1 Q8_0 Q5_1 Q5_1 Q5_1 Q6_K"}},
+        {"Q4_K_M", "Q5_0", "Q8_0",
+         {"Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q5_0 Q4_K",
+          "Q5_0 Q5_0 Q8_0 Q5_0 Q5_0 Q5_0 Q6_K"}},
+        {"Q5_K_M", "Q5_1", "Q8_0",
+         {"Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_1 Q5_K",
+          "Q5_1 Q5_1 Q8_0 Q5_1 Q5_1 Q5_1 Q6_K"}},
         /* Q2_K and Q3_K -> IQ4_NL. */
-        {"Q2_K", "IQ4_NL", "Q8_0", {"IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL Q3_K", "IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL Q3_K"}},
-        {"Q3_K_M", "IQ4_NL", "Q8_0", {"IQ4_NL IQ4_NL Q5_1 Q5_0 IQ4_NL IQ4_NL Q4_K", "IQ4_NL IQ4_NL Q5_1 Q5_0 IQ4_NL IQ4_NL Q4_K"}},
-        {"IQ4_XS", "IQ4_NL", "Q8_0", {"IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_XS", "IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_XS"}},
-        {"Q6_K", "Q8_0", "Q8_0", {"Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q6_K", "Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q6_K"}},
+        {"Q2_K", "IQ4_NL", "Q8_0",
+         {"IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL Q3_K",
+          "IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL Q3_K"}},
+        {"Q3_K_M", "IQ4_NL", "Q8_0",
+         {"IQ4_NL IQ4_NL Q5_1 Q5_0 IQ4_NL IQ4_NL Q4_K",
+          "IQ4_NL IQ4_NL Q5_1 Q5_0 IQ4_NL IQ4_NL Q4_K"}},
+        {"IQ4_XS", "IQ4_NL", "Q8_0",
+         {"IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_XS",
+          "IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_NL IQ4_XS"}},
+        {"Q6_K", "Q8_0", "Q8_0",
+         {"Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q6_K",
+          "Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q8_0 Q6_K"}},
         /* 32-blocks fit; output.weight Q6_K does not -> Q8_0. */
-        {"Q4_0", "Q4_0", "Q8_0", {"Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0", "Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0"}},
+        {"Q4_0", "Q4_0", "Q8_0",
+         {"Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0",
+          "Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0 Q4_0"}},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         make_llama(&s, &sh);
