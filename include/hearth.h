@@ -520,15 +520,45 @@ HEARTH_API void hearth_sampler_reset(hearth_sampler *sampler);
 
 /* ==== Quantization ======================================================= */
 typedef struct hearth_quantize_params {
-    bool progress;         /* report progress through log_fn at INFO level */
-    hearth_log_fn log_fn;
+    /* Report each tensor through log_fn at INFO level once it is written, as
+     * "[i/n] p% name SRC -> DST [ne0 x ne1 ...]" (i counts from 1, p is the share
+     * of the source bytes done), so that a program can draw a progress bar. */
+    bool progress;
+    hearth_log_fn log_fn; /* warnings (fallback types) and progress; default NULL */
     void *log_user;
+    int32_t n_threads;    /* threads that quantize rows; 0 = physical cores */
 } hearth_quantize_params;
 HEARTH_API hearth_quantize_params hearth_quantize_default_params(void);
 
+/* A quantization preset, as llama.cpp's llama-quantize names it. */
+typedef struct hearth_quantize_preset {
+    const char *name;        /* canonical name, e.g. "Q4_K_M"; static storage */
+    uint32_t file_type;      /* value written to general.file_type (llama.cpp's LLAMA_FTYPE) */
+    uint32_t default_type;   /* GGUF type id of the weight matrices no rule changes */
+    const char *description; /* one line; static storage */
+} hearth_quantize_preset;
+
+/* Preset i (0-based, in llama-quantize's listing order) into *out; false, with
+ * *out untouched, when i is past the last. Thread-safe. */
+HEARTH_API bool hearth_quantize_preset_at(int32_t i, hearth_quantize_preset *out);
+/* Looks a preset up by name: case-insensitive; "Q3_K", "Q4_K" and "Q5_K" mean
+ * the _M presets; a bare number is a LLAMA_FTYPE value. HEARTH_ERR_INVALID_ARG
+ * (naming the known presets) when there is no such preset. Thread-safe. */
+HEARTH_API hearth_status hearth_quantize_preset_find(const char *name, hearth_quantize_preset *out);
+
 /* Converts an F32/F16/BF16 GGUF file into `preset` ("Q4_0", "Q4_K_M", "IQ4_XS",
- * ... as llama.cpp's llama-quantize names them), choosing each tensor's type as
- * that tool does. Streams: memory is about one tensor. Thread-safe. */
+ * ... see hearth_quantize_preset_at()), giving each tensor the type llama.cpp's
+ * llama-quantize gives it (per-role exceptions and row-length fallbacks
+ * included). All metadata is copied; general.file_type and
+ * general.quantization_version (2) are set. Tensors are written in
+ * llama-quantize's order. Streams: tensor data is read with pread() in chunks
+ * of about 8 MiB, so memory is two chunks plus one float row per thread,
+ * whatever the model size. `params` may be NULL (defaults).
+ * Statuses: HEARTH_ERR_INVALID_ARG (unknown preset, NULL path, output path is
+ * the input file), HEARTH_ERR_IO, HEARTH_ERR_FORMAT (bad input file),
+ * HEARTH_ERR_UNSUPPORTED (a tensor to convert is already quantized, or a target
+ * type has no quantizer), HEARTH_ERR_NOMEM. On failure no output file is left.
+ * Thread-safe (calls on different files may run at once). */
 HEARTH_API hearth_status hearth_quantize_file(const char *in_path, const char *out_path,
                                               const char *preset,
                                               const hearth_quantize_params *params);
