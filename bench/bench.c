@@ -34,6 +34,7 @@ typedef struct options {
     int json;
     int pin;
     hearth_isa isa;
+    size_t read_bytes;       /* buffer of the bandwidth loop (--read-mib) */
     const char *write_model; /* --write-model PATH: write a synthetic model and exit */
     uint32_t write_type;
 } options;
@@ -89,6 +90,7 @@ static void usage(FILE *f) {
             "  -t    thread counts (default and 0: physical cores)\n"
             "  -r    repetitions after one warm-up run (default 5)\n"
             "  --pin pin worker threads to cores\n"
+            "  --read-mib N  buffer of the read-bandwidth loop (default 512; keep it >> L3)\n"
             "  HEARTH_ISA=scalar|avx2|avx512|avx512vnni forces a kernel tier\n"
             "Results on stdout; progress and limits on stderr.\n");
 }
@@ -118,6 +120,7 @@ static int parse_args(int argc, char **argv, options *o) {
     o->gens[0] = 128, o->n_gens = 1;
     o->reps = 5;
     o->write_type = 2;
+    o->read_bytes = READ_BUFFER_BYTES;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -167,6 +170,15 @@ static int parse_args(int argc, char **argv, options *o) {
                 return 2;
             }
             o->reps = (int)r;
+            i++;
+        } else if (!strcmp(a, "--read-mib")) {
+            char *end;
+            long mib = strtol(v, &end, 10);
+            if (*end || mib < 8 || mib > 65536) {
+                fprintf(stderr, "hearth-bench: --read-mib takes 8..65536\n");
+                return 2;
+            }
+            o->read_bytes = (size_t)mib << 20;
             i++;
         } else if (!strcmp(a, "--write-model")) {
             o->write_model = v;
@@ -510,13 +522,14 @@ typedef struct thread_limits {
 
 /* Runs every test of one model; appends rows. Returns 0 or 1 (failure). */
 /* The limits at n_threads, measured the first time that count is seen. */
-static const roofline_limits *limits_for(thread_limits *limits, int *n_limits, int n_threads) {
+static const roofline_limits *limits_for(thread_limits *limits, int *n_limits, int n_threads,
+                                         size_t read_bytes) {
     for (int i = 0; i < *n_limits; i++)
         if (limits[i].n_threads == n_threads)
             return &limits[i].lim;
     thread_limits *l = &limits[(*n_limits)++];
     l->n_threads = n_threads;
-    roofline_measure(&l->lim, n_threads, READ_BUFFER_BYTES, 1);
+    roofline_measure(&l->lim, n_threads, read_bytes, 1);
     /* The read buffer is gone: restart the peak-RSS count from what the model holds. */
     reset_peak_rss();
     return &l->lim;
@@ -574,7 +587,7 @@ static int bench_model(const options *o, const char *path, thread_limits *limits
         }
         hearth_ctx_info info;
         hearth_ctx_info_get(ctx, &info);
-        const roofline_limits *lim = limits_for(limits, n_limits, info.n_threads);
+        const roofline_limits *lim = limits_for(limits, n_limits, info.n_threads, o->read_bytes);
         double kv_per_token = info.n_ctx > 0 ? (double)info.kv_bytes / info.n_ctx : 0;
         const char *isa = hearth_isa_name(info.isa);
 
