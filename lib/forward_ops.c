@@ -22,12 +22,14 @@ void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const f
     if (pf_use_blas((int)W->type, n)) { /* float weights, large batch: sgemm tiles */
         pf_matmul(c->tp, &c->kern, c->pfws, W->data, (int)W->type, W->cols, W->rows, x, W->cols,
                   n, c->act, out, ldo);
+        c->act_type = -1; /* c->act was not written: the next same_input call converts */
         return;
     }
     const int act_type = hearth_type_traits_of((int)W->type)->vec_dot_type;
     const void *act;
     if (act_type == HEARTH_TYPE_F32) { /* F32 weights take the floats as they are */
         act = x;
+        c->act_type = -1; /* c->act still holds an older input: never reuse it after this */
     } else {
         /* Converted once per matmul input: q/k/v (and gate/up) share theirs. */
         if (!same_input || c->act_type != act_type)
@@ -138,8 +140,9 @@ void fwd_attention(hearth_ctx *c, int64_t layer, int64_t n, int64_t pos0) {
         tp_parallel_for(c->tp, n * hp->n_head, attn_task, &j);
         return;
     }
-    /* Batches: lib/prefill_attn.c, per (KV head, block of queries), K/V converted
-     * once per block and shared by the group's query heads. */
+    /* Batches: lib/prefill_attn.c, per (KV head, block of queries): each K/V row
+     * is loaded once for the group's query heads, and every (token, head) gets
+     * the bits attn_task gives it (so batch and decode agree exactly). */
     const size_t elt = c->kv.elt_bytes, head_bytes = (size_t)hp->head_dim * elt;
     pf_attn a = {
         .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,

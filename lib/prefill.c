@@ -3,9 +3,9 @@
  * A matmul is cut into tasks of (a chunk of weight rows) x (a tile of tokens).
  * Row chunks are a few dozen rows: small enough that there are several tasks
  * per thread for dynamic balancing even for the 256-row K/V projections, large
- * enough that the per-task overhead (one atomic increment) is noise. A task
- * walks its token tiles with the weight chunk hot in L1/L2, and the kernel's
- * mat_dot reuses each weight block across the tile's tokens in registers.
+ * enough that the per-task overhead (one atomic increment) is noise. The
+ * kernel's mat_dot reuses each weight block across the tile's tokens in
+ * registers. Float weights in large batches may instead go through BLAS.
  * Chunk sizes depend on the shapes only, so results never depend on the thread
  * count (and mat_dot gives vec_dot's bits for every value anyway).
  */
@@ -20,7 +20,6 @@
 #include <cblas.h>
 #include <pthread.h> /* the OpenBLAS call lock */
 #endif
-
 
 /* Tokens per mat_dot call: the activations of one tile (32 x 2048 values =
  * 68 KB in Q8_0) stay in L2 while weight rows are swept across them. */
