@@ -27,6 +27,7 @@ enum { MAX_LIST = 16, MAX_MODELS = 16 };
 typedef struct options {
     const char *models[MAX_MODELS];
     int n_models;
+    char *model_list; /* strdup of the -m argument the names point into */
     int prompts[MAX_LIST], n_prompts;
     int gens[MAX_LIST], n_gens;
     int threads[MAX_LIST], n_threads;
@@ -144,13 +145,19 @@ static int parse_args(int argc, char **argv, options *o) {
             o->json = !strcmp(v, "json");
             i++;
         } else if (!strcmp(a, "-m")) {
-            char *copy = strdup(v), *save = NULL;
+            free(o->model_list);
+            o->n_models = 0;
+            char *copy = o->model_list = strdup(v), *save = NULL;
+            if (!copy) {
+                fprintf(stderr, "hearth-bench: out of memory\n");
+                return 2;
+            }
             for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
                 if (o->n_models == MAX_MODELS) {
                     fprintf(stderr, "hearth-bench: at most %d models\n", MAX_MODELS);
                     return 2;
                 }
-                o->models[o->n_models++] = t; /* `copy` lives until exit */
+                o->models[o->n_models++] = t; /* points into o->model_list */
             }
             i++;
         } else if (!strcmp(a, "-p") || !strcmp(a, "-n") || !strcmp(a, "-t")) {
@@ -652,13 +659,14 @@ static int bench_model(const options *o, const char *path, thread_limits *limits
 int main(int argc, char **argv) {
     options o;
     int prc = parse_args(argc, argv, &o);
-    if (prc == 3)
-        return 0;
-    if (prc)
-        return prc;
+    if (prc) {
+        free(o.model_list);
+        return prc == 3 ? 0 : prc;
+    }
     if (o.write_model) {
         synth_shape shape = synth_tinyllama_shape();
         hearth_status st = synth_write_llama(o.write_model, &shape, o.write_type, 42, isatty(2));
+        free(o.model_list);
         return st == HEARTH_OK ? 0 : fail(o.write_model, st);
     }
     static char default_path[PATH_MAX + 64];
@@ -677,8 +685,12 @@ int main(int argc, char **argv) {
     int max_rows = o.n_models * o.n_threads * (o.n_prompts + o.n_gens);
     result_row *rows = calloc((size_t)max_rows, sizeof *rows);
     model_facts *facts = calloc((size_t)o.n_models, sizeof *facts);
-    if (!rows || !facts)
+    if (!rows || !facts) {
+        free(rows);
+        free(facts);
+        free(o.model_list);
         return fail("results", HEARTH_ERR_NOMEM);
+    }
     int n_rows = 0, rc = 0;
     for (int m = 0; m < o.n_models && rc == 0; m++)
         rc = bench_model(&o, o.models[m], limits, &n_limits, rows, &n_rows, &facts[m]);
@@ -697,5 +709,6 @@ int main(int argc, char **argv) {
     }
     free(rows);
     free(facts);
+    free(o.model_list);
     return rc;
 }
