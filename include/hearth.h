@@ -484,7 +484,9 @@ HEARTH_API void hearth_sampler_reset(hearth_sampler *sampler);
 typedef struct hearth_quantize_params {
     /* Report each tensor through log_fn at INFO level once it is written, as
      * "[i/n] p% name SRC -> DST [ne0 x ne1 ...]" (i counts from 1, p is the share
-     * of the source bytes done), so that a program can draw a progress bar. */
+     * of the source bytes done), so that a program can draw a progress bar;
+     * tensors larger than one 8 MiB chunk also report at DEBUG level, in the
+     * same format, after each chunk. */
     bool progress;
     hearth_log_fn log_fn; /* warnings (fallback types) and progress; default NULL */
     void *log_user;
