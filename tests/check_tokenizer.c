@@ -121,8 +121,9 @@ START_TEST(test_tokenizer_vectors) {
     }
     ck_assert_int_eq(n_strings, 46);
 
-    /* Long texts go through a per-call word cache: same ids as without it.
-     * The whole .inp file (separators included) repeated to 64 KiB. */
+    /* Shortcuts (BPE's per-call word cache, SentencePiece's independent
+     * segments) give the same ids as the plain algorithms. The whole .inp file
+     * (separators included) repeated to 64 KiB. */
     size_t big_len = 0, cap = 64 << 10;
     char *big = malloc(cap + inp_len);
     while (big_len < cap) {
