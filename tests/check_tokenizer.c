@@ -350,6 +350,64 @@ START_TEST(test_tokenizer_invalid_utf8_and_nul) {
 }
 END_TEST
 
+/* Random bytes (every value, any order) through every kind of tokenizer and
+ * several pre-tokenizers: valid ids, and the lossless ones give the bytes back,
+ * except bytes the vocabulary has no token for at all (several byte-level
+ * vocabularies lack bytes that never occur in UTF-8, such as 0xC0 or 0xFF):
+ * those are dropped. */
+START_TEST(test_tokenizer_random_bytes) {
+    static const struct {
+        const char *vocab;
+        bool lossless;
+    } v[] = {{"llama-spm", true}, {"deepseek-llm", true}, {"falcon", true},
+             {"deepseek-coder", true}, {"bert-bge", false}};
+    test_rng rng;
+    test_rng_seed(&rng, 7);
+    size_t len = 32 << 10;
+    char *text = malloc(len), *expect = malloc(len);
+    for (size_t k = 0; k < sizeof v / sizeof *v; k++) {
+        hearth_model *m = load_vocab(v[k].vocab);
+        if (!m)
+            break;
+        for (size_t i = 0; i < len; i++) /* mostly ASCII, so that words form */
+            text[i] = (char)((test_rng_u64(&rng) & 3) ? test_rng_u64(&rng) % 128
+                                                      : test_rng_u64(&rng) & 0xFF);
+        size_t n, back_len;
+        int32_t *ids = tokenize(m, text, len, true, true, &n);
+        ck_assert_uint_gt(n, 0);
+        for (size_t i = 0; i < n; i++)
+            ck_assert(ids[i] >= 0 && ids[i] < hearth_vocab_size(m));
+        free(ids);
+        if (!v[k].lossless) {
+            hearth_model_free(m);
+            continue;
+        }
+        /* Which single bytes the vocabulary can represent at all. */
+        bool representable[256];
+        for (int b = 0; b < 256; b++) {
+            char c = (char)b;
+            int32_t one[8];
+            size_t n1;
+            ck_assert_int_eq(hearth_tokenize(m, &c, 1, false, false, one, 8, &n1), HEARTH_OK);
+            representable[b] = n1 > 0;
+        }
+        size_t n_expect = 0;
+        for (size_t i = 0; i < len; i++)
+            if (representable[(unsigned char)text[i]])
+                expect[n_expect++] = text[i];
+        ids = tokenize(m, text, len, false, false, &n);
+        char *back = detokenize(m, ids, n, false, &back_len);
+        ck_assert_msg(back_len == n_expect && memcmp(back, expect, n_expect) == 0,
+                      "%s: random bytes do not round-trip", v[k].vocab);
+        free(back);
+        free(ids);
+        hearth_model_free(m);
+    }
+    free(text);
+    free(expect);
+}
+END_TEST
+
 /* 10 MB: English with random bytes sprinkled in (NULs and invalid UTF-8
  * included) tokenizes without trouble and round-trips exactly. */
 START_TEST(test_tokenizer_ten_megabytes) {
@@ -405,6 +463,7 @@ Suite *tokenizer_suite(void) {
     tcase_add_test(tc, test_tokenizer_streaming_never_splits_utf8);
     tcase_add_test(tc, test_tokenizer_buffer_too_small_reports_count);
     tcase_add_test(tc, test_tokenizer_invalid_utf8_and_nul);
+    tcase_add_test(tc, test_tokenizer_random_bytes);
     tcase_add_test(tc, test_tokenizer_ten_megabytes);
     suite_add_tcase(s, tc);
     return s;
