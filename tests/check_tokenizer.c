@@ -4,7 +4,8 @@
  * fail under HEARTH_REQUIRE_SHARED) when ../shared is absent.
  */
 #include <check.h>
-#include <stdio.h>  /* snprintf */
+#include <pthread.h> /* one model shared by several tokenizing threads */
+#include <stdio.h>   /* snprintf */
 #include <stdlib.h> /* malloc, free */
 #include <string.h> /* memcmp, strlen */
 
@@ -408,6 +409,58 @@ START_TEST(test_tokenizer_random_bytes) {
 }
 END_TEST
 
+/* A model is immutable: threads tokenizing with it at once get the same ids
+ * as one thread (and TSan sees no race). */
+typedef struct thread_job {
+    const hearth_model *m;
+    const char *text;
+    size_t len;
+    const int32_t *expect;
+    size_t n_expect;
+    bool same;
+} thread_job;
+
+static void *tokenize_thread(void *arg) {
+    thread_job *j = arg;
+    j->same = true;
+    for (int r = 0; r < 4 && j->same; r++) {
+        size_t n = 0;
+        int32_t *ids = malloc(j->n_expect * sizeof *ids);
+        j->same = ids && hearth_tokenize(j->m, j->text, j->len, true, true, ids, j->n_expect,
+                                         &n) == HEARTH_OK &&
+                  n == j->n_expect && memcmp(ids, j->expect, n * sizeof *ids) == 0;
+        free(ids);
+    }
+    return NULL;
+}
+
+START_TEST(test_tokenizer_threads_share_a_model) {
+    hearth_model *m = load_vocab("gpt-2");
+    if (!m)
+        return;
+    size_t len = 16 << 10;
+    char *text = malloc(len);
+    static const char words[] = "Hello, world! It's 2024: caf\xC3\xA9 \xF0\x9F\x98\x81 <|endoftext|>\n";
+    for (size_t i = 0; i < len; i++)
+        text[i] = words[i % (sizeof words - 1)];
+    size_t n;
+    int32_t *expect = tokenize(m, text, len, true, true, &n);
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){m, text, len, expect, n, false};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, tokenize_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(jobs[i].same, "thread %d got other ids", i);
+    }
+    free(expect);
+    free(text);
+    hearth_model_free(m);
+}
+END_TEST
+
 /* 10 MB: English with random bytes sprinkled in (NULs and invalid UTF-8
  * included) tokenizes without trouble and round-trips exactly. */
 START_TEST(test_tokenizer_ten_megabytes) {
@@ -464,6 +517,7 @@ Suite *tokenizer_suite(void) {
     tcase_add_test(tc, test_tokenizer_buffer_too_small_reports_count);
     tcase_add_test(tc, test_tokenizer_invalid_utf8_and_nul);
     tcase_add_test(tc, test_tokenizer_random_bytes);
+    tcase_add_test(tc, test_tokenizer_threads_share_a_model);
     tcase_add_test(tc, test_tokenizer_ten_megabytes);
     suite_add_tcase(s, tc);
     return s;
