@@ -335,8 +335,9 @@ HEARTH_API const hearth_gguf *hearth_model_gguf(const hearth_model *model);
  * otherwise it is tokenized as plain text (user-defined tokens are always
  * recognised, as in the reference tokenizers). Invalid UTF-8 and NUL bytes are
  * tokenized byte for byte through byte-fallback tokens (SentencePiece) or the
- * byte alphabet (BPE), so detokenizing gives the bytes back; WordPiece drops
- * them like control characters. Nothing is read past `len`. Writes the count to
+ * byte alphabet (BPE), so detokenizing gives the bytes back (a byte the
+ * vocabulary has no token for, e.g. 0xFF in some BPE vocabularies, is dropped);
+ * WordPiece drops them like control characters. Nothing is read past `len`. Writes the count to
  * *n_out; if it exceeds `n_max`, returns HEARTH_ERR_BUFFER_TOO_SMALL with the
  * needed count in *n_out and writes no tokens (tokens may be NULL when n_max is 0). */
 HEARTH_API hearth_status hearth_tokenize(const hearth_model *model, const char *text, size_t len,
