@@ -4,7 +4,7 @@
  * usual tokens) and the date, validates the messages, then renders natively
  * (lib/chat_render.c). Reads the model only through the public GGUF API.
  */
-#include <string.h> /* strcmp */
+#include <string.h> /* strcmp, memset, memcpy */
 
 #include "chat.h"
 #include "model.h" /* the model's log callback */
@@ -55,7 +55,8 @@ hearth_status chat_apply_template_text(const char *jinja_text, const char *bos, 
         date = today;
     }
     chat_render_opts opts = {f, bos ? bos : chat_family_bos(f), eos ? eos : chat_family_eos(f),
-                             date, add_generation_prompt};
+                             date, add_generation_prompt, false};
+    chat_variant_opts(jinja_text, &opts);
     return chat_render(&opts, msgs, n_msgs, buf, size, n_out);
 }
 
@@ -151,7 +152,9 @@ hearth_status hearth_chat_apply_ex(const hearth_model *model, const hearth_chat_
         date = today;
     }
     chat_render_opts opts = {f, bos ? bos : chat_family_bos(f), eos ? eos : chat_family_eos(f),
-                             date, p.add_generation_prompt};
+                             date, p.add_generation_prompt, false};
+    if (!p.template_name)
+        chat_variant_opts(text, &opts);
     return chat_render(&opts, messages, n_messages, buf, size, n_out);
 }
 

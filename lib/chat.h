@@ -15,6 +15,7 @@ typedef enum chat_family {
     CHAT_UNKNOWN = 0,
     CHAT_CHATML,           /* <|im_start|>role\n...<|im_end|>\n */
     CHAT_QWEN25,           /* ChatML with Qwen2.5's default system prompt */
+    CHAT_QWEN3,            /* ChatML; reasoning kept only after the last user turn */
     CHAT_LLAMA2,           /* <s>[INST] <<SYS>>...<</SYS>> ... [/INST] ... </s> */
     CHAT_LLAMA3,           /* Llama 3.0 headers, no date block */
     CHAT_LLAMA31,          /* Llama 3.1/3.2/3.3: system header with knowledge/today dates */
@@ -51,7 +52,11 @@ typedef struct chat_render_opts {
     const char *eos;           /* EOS token text, never NULL */
     const char *date;          /* "26 Jul 2024" for Llama 3.1+; never NULL for LLAMA31 */
     bool add_generation_prompt;
+    bool phi3_bos;             /* the first Phi-3 mini template opens with bos_token */
 } chat_render_opts;
+
+/* Options a template's text implies beyond its family (the Phi-3 BOS). */
+void chat_variant_opts(const char *template_text, chat_render_opts *opts);
 
 /* Renders into buf (NUL-terminated) and sets *n_out to the length; when buf is too
  * small, writes what fits, returns HEARTH_ERR_BUFFER_TOO_SMALL and sets *n_out to

@@ -7,7 +7,7 @@
  * holds the family names, their aliases and each family's usual BOS/EOS text.
  */
 #include <stdio.h>  /* snprintf */
-#include <string.h> /* strstr, strcmp */
+#include <string.h> /* strstr, strchr, strcmp, strlen, memcpy */
 #include <time.h>   /* time, localtime_r for the Llama 3.2 default date */
 
 #include "chat.h"
@@ -25,6 +25,7 @@ static const family_info families[CHAT_FAMILY_COUNT] = {
     [CHAT_UNKNOWN] = {"unknown", "", ""},
     [CHAT_CHATML] = {"chatml", "", "<|im_end|>"},
     [CHAT_QWEN25] = {"qwen2.5", "", "<|im_end|>"},
+    [CHAT_QWEN3] = {"qwen3", "", "<|im_end|>"},
     [CHAT_LLAMA2] = {"llama2", "<s>", "</s>"},
     [CHAT_LLAMA3] = {"llama3", "<|begin_of_text|>", "<|eot_id|>"},
     [CHAT_LLAMA31] = {"llama3.1", "<|begin_of_text|>", "<|eot_id|>"},
@@ -113,8 +114,13 @@ chat_family chat_detect(const char *t) {
     chat_family named = chat_family_from_name(t);
     if (named != CHAT_UNKNOWN)
         return named;
-    if (has(t, "<|im_start|>"))
-        return has(t, "You are Qwen, created by Alibaba Cloud") ? CHAT_QWEN25 : CHAT_CHATML;
+    if (has(t, "<|im_start|>")) {
+        if (has(t, "You are Qwen, created by Alibaba Cloud"))
+            return CHAT_QWEN25;
+        if (has(t, "reasoning_content") && has(t, "</think>"))
+            return CHAT_QWEN3;
+        return CHAT_CHATML;
+    }
     if (has(t, "[INST]"))
         return detect_inst(t);
     if (has(t, "<|assistant|>") && has(t, "<|end|>"))
@@ -128,7 +134,8 @@ chat_family chat_detect(const char *t) {
     if (has(t, "<|start_header_id|>") && has(t, "<|end_header_id|>"))
         return has(t, "Cutting Knowledge Date") ? CHAT_LLAMA31 : CHAT_LLAMA3;
     /* DeepSeek's full-width bars: <｜User｜>, <｜Assistant｜> */
-    if (has(t, "<\xef\xbd\x9cUser\xef\xbd\x9c>") && has(t, "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>")) {
+    if (has(t, "<\xef\xbd\x9cUser\xef\xbd\x9c>") &&
+        has(t, "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>")) {
         if (!has(t, "<think>"))
             return CHAT_DEEPSEEK_V3;
         /* llama.cpp's own R1 template closes user turns with end-of-sentence */
@@ -140,6 +147,11 @@ chat_family chat_detect(const char *t) {
     if (has(t, "USER: ") && has(t, "ASSISTANT:"))
         return CHAT_VICUNA;
     return CHAT_UNKNOWN;
+}
+
+void chat_variant_opts(const char *t, chat_render_opts *opts) {
+    /* Phi-3-mini's first template starts with {{ bos_token }}; Phi-3.5's has none */
+    opts->phi3_bos = opts->family == CHAT_PHI3 && t && has(t, "bos_token }}");
 }
 
 /* ---- Llama 3.1+ date ------------------------------------------------------------ */

@@ -8,7 +8,7 @@
  * the README instead of failing. Output goes straight into the caller's buffer;
  * nothing is allocated.
  */
-#include <string.h> /* strlen, memcpy, strcmp */
+#include <string.h> /* strlen, memcpy, memcmp, strcmp, strncmp, strstr */
 
 #include "chat.h"
 
@@ -150,6 +150,85 @@ static void render_chatml(out_buf *o, const chat_render_opts *r, const hearth_ch
         put(o, "<|im_start|>assistant\n");
 }
 
+/* Python's s.lstrip('\n') / rstrip('\n') / strip('\n') on a borrowed range. */
+static text lstrip_nl(text t) {
+    while (t.n > 0 && t.p[0] == '\n') {
+        t.p++;
+        t.n--;
+    }
+    return t;
+}
+static text rstrip_nl(text t) {
+    while (t.n > 0 && t.p[t.n - 1] == '\n')
+        t.n--;
+    return t;
+}
+
+/* Last occurrence of `needle` in t, or NULL. */
+static const char *last_in(text t, const char *needle) {
+    size_t k = strlen(needle);
+    for (size_t i = t.n >= k ? t.n - k + 1 : 0; i-- > 0;)
+        if (memcmp(t.p + i, needle, k) == 0)
+            return t.p + i;
+    return NULL;
+}
+
+/* Qwen3: ChatML, but an assistant turn shows its reasoning (<think>...</think>)
+ * only after the last user query, where it is rewritten as "<think>\nR\n</think>
+ * \n\n" + answer; earlier turns keep only the answer. Mirrors the template's
+ * split('</think>') / split('<think>') / strip('\n') steps exactly. */
+static void put_qwen3_assistant(out_buf *o, const char *content, bool after_query, bool last) {
+    text c = whole(content), answer = c, reasoning = {"", 0};
+    const char *close = last_in(c, "</think>");
+    if (close) {
+        const char *first_close = strstr(c.p, "</think>");
+        answer = lstrip_nl((text){close + 8, (size_t)(c.p + c.n - (close + 8))});
+        text before = rstrip_nl((text){c.p, (size_t)(first_close - c.p)});
+        const char *open = last_in(before, "<think>");
+        reasoning = open ? (text){open + 7, (size_t)(before.p + before.n - (open + 7))} : before;
+        reasoning = lstrip_nl(reasoning);
+    }
+    put(o, "<|im_start|>assistant\n");
+    if (after_query && (last || reasoning.n > 0)) {
+        put(o, "<think>\n");
+        put_text(o, rstrip_nl(lstrip_nl(reasoning)));
+        put(o, "\n</think>\n\n");
+        put_text(o, lstrip_nl(answer));
+    } else {
+        put_text(o, answer);
+    }
+    put(o, "<|im_end|>\n");
+}
+
+static void render_qwen3(out_buf *o, const chat_render_opts *r, const hearth_chat_message *m,
+                         size_t n) {
+    /* the last user message that is not a wrapped tool response */
+    size_t last_query = n > 0 ? n - 1 : 0;
+    for (size_t i = n; i-- > 0;) {
+        const char *c = m[i].content;
+        size_t len = strlen(c), tail = strlen("</tool_response>");
+        bool tool = strncmp(c, "<tool_response>", strlen("<tool_response>")) == 0 &&
+                    len >= tail && strcmp(c + len - tail, "</tool_response>") == 0;
+        if (is_role(&m[i], "user") && !tool) {
+            last_query = i;
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (is_role(&m[i], "assistant")) {
+            put_qwen3_assistant(o, m[i].content, i > last_query, i == n - 1);
+            continue;
+        }
+        put(o, "<|im_start|>");
+        put(o, m[i].role);
+        put(o, "\n");
+        put(o, m[i].content);
+        put(o, "<|im_end|>\n");
+    }
+    if (r->add_generation_prompt)
+        put(o, "<|im_start|>assistant\n");
+}
+
 /* HuggingFaceH4/zephyr-7b-beta: every turn ends with the EOS text and a newline. */
 static void render_zephyr(out_buf *o, const chat_render_opts *r, const hearth_chat_message *m,
                           size_t n) {
@@ -166,9 +245,13 @@ static void render_zephyr(out_buf *o, const chat_render_opts *r, const hearth_ch
 }
 
 /* Phi-3/3.5: an empty system message is left out; without a generation prompt
- * the text ends with EOS. */
+ * the text ends with EOS. The first Phi-3 mini template opens with BOS and has no
+ * system role (it drops system messages); we keep them as <|system|> turns, as
+ * llama.cpp does and as the later Phi-3 templates do. */
 static void render_phi3(out_buf *o, const chat_render_opts *r, const hearth_chat_message *m,
                         size_t n) {
+    if (r->phi3_bos)
+        put(o, r->bos);
     for (size_t i = 0; i < n; i++) {
         if (is_role(&m[i], "system") && m[i].content[0] == '\0')
             continue;
@@ -460,7 +543,7 @@ static void render_vicuna(out_buf *o, const chat_render_opts *r, const hearth_ch
         put(o, "ASSISTANT:");
 }
 
-/* ---- Entry ------------------------------------------------------------------------------------ */
+/* ---- Entry ---------------------------------------------------------------------------------- */
 
 hearth_status chat_render(const chat_render_opts *r, const hearth_chat_message *m, size_t n,
                           char *buf, size_t size, size_t *n_out) {
@@ -480,6 +563,7 @@ hearth_status chat_render(const chat_render_opts *r, const hearth_chat_message *
     case CHAT_DEEPSEEK_V3: render_deepseek(&o, r, m, n); break;
     case CHAT_COMMAND_R: render_command_r(&o, r, m, n); break;
     case CHAT_ZEPHYR: render_zephyr(&o, r, m, n); break;
+    case CHAT_QWEN3: render_qwen3(&o, r, m, n); break;
     case CHAT_VICUNA: render_vicuna(&o, r, m, n); break;
     case CHAT_CHATML:
     case CHAT_QWEN25:

@@ -556,12 +556,214 @@ START_TEST(test_chat_buffer_and_argument_errors) {
 }
 END_TEST
 
+/* ---- Real vocabularies: templates and BOS/EOS from GGUF metadata ------------------- */
+
+static hearth_model *load_vocab(const char *name, hearth_log_fn log_fn) {
+    char rel[256], path[1024];
+    snprintf(rel, sizeof rel, "vocab/ggml-vocab-%s.gguf", name);
+    if (!test_shared_path(rel, path, sizeof path, "chat templates of real vocabularies"))
+        return NULL;
+    hearth_model_params mp = hearth_model_default_params();
+    mp.vocab_only = true;
+    mp.log_fn = log_fn;
+    hearth_model *m = NULL;
+    ck_assert_msg(hearth_model_load(path, &mp, &m) == HEARTH_OK, "%s: %s", path,
+                  hearth_last_error());
+    return m;
+}
+
+/* The templates stored in the shared vocab files (Llama 3.0, the first Phi-3 mini
+ * template, Qwen3) against the reference script; the script gives unknown files
+ * "<s>"/"</s>". Phi-3 mini's template drops system messages: we keep them as a
+ * <|system|> turn (README), checked against the reference's no-system text. */
+START_TEST(test_chat_vocab_templates_match_reference) {
+    static const struct {
+        const char *vocab, *family;
+        bool sys_identical;
+    } cases[] = {
+        {"llama-bpe", "llama3", true},
+        {"phi-3", "phi3", false},
+        {"qwen2", "qwen3", true}, /* this vocab file carries Qwen3's template */
+    };
+    char script[1024];
+    if (!test_shared_path("tools/render_chat_template.py", script, sizeof script,
+                          "chat templates of real vocabularies") ||
+        !have_jinja2())
+        return;
+    const struct required tokens = {"vocab", "<s>", "</s>"};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        hearth_model *model = load_vocab(cases[i].vocab, NULL);
+        if (!model)
+            continue;
+        const char *text = NULL;
+        ck_assert_int_eq(hearth_gguf_get_str(hearth_model_gguf(model), "tokenizer.chat_template",
+                                             &text),
+                         HEARTH_OK);
+        ck_assert_str_eq(hearth_chat_detect(text), cases[i].family);
+        char tmpl[1024];
+        snprintf(tmpl, sizeof tmpl, "%s/ggml-vocab-%s.jinja", test_tmpdir(), cases[i].vocab);
+        FILE *f = fopen(tmpl, "wb");
+        ck_assert_ptr_nonnull(f);
+        fputs(text, f);
+        fclose(f);
+        for (int with_sys = 0; with_sys <= 1; with_sys++) {
+            char *ref;
+            size_t ref_len, got_len;
+            ck_assert_int_eq(run_reference(script, tmpl, with_sys ? "sys" : "nosys", true, &ref,
+                                           &ref_len),
+                             0);
+            const char *got = render_native(text, &tokens, with_sys, true, &got_len);
+            if (with_sys && !cases[i].sys_identical) {
+                /* reference without the system turn + ours = the same with it */
+                const char *turn = "<|system|>\n" SYS "<|end|>\n";
+                const char *at = strstr(got, turn);
+                ck_assert_ptr_nonnull(at);
+                size_t head = (size_t)(at - got), tl = strlen(turn);
+                ck_assert_uint_eq(got_len, ref_len + tl);
+                ck_assert(memcmp(got, ref, head) == 0);
+                ck_assert(memcmp(got + head + tl, ref + head, ref_len - head) == 0);
+            } else if (ref_len != got_len || memcmp(ref, got, ref_len) != 0) {
+                report_diff(cases[i].vocab, ref, ref_len, got, got_len);
+                ck_abort_msg("%s %s differs from the reference", cases[i].vocab,
+                             with_sys ? "sys" : "nosys");
+            }
+            free(ref);
+        }
+        hearth_model_free(model);
+    }
+}
+END_TEST
+
+/* Qwen3 keeps reasoning only after the last user query. The shared script has no
+ * conversation with <think> blocks, so this test renders its own conversations
+ * with the same Jinja environment (a few lines of Python written at test time). */
+START_TEST(test_chat_qwen3_reasoning_matches_jinja) {
+    char vocab[1024];
+    if (!test_shared_path("vocab/ggml-vocab-qwen2.gguf", vocab, sizeof vocab,
+                          "Qwen3 reasoning rendering") ||
+        !have_jinja2())
+        return;
+    hearth_model *model = load_vocab("qwen2", NULL);
+    const char *text = NULL;
+    ck_assert_int_eq(hearth_gguf_get_str(hearth_model_gguf(model), "tokenizer.chat_template",
+                                         &text),
+                     HEARTH_OK);
+    char tmpl[1024], harness[1024];
+    snprintf(tmpl, sizeof tmpl, "%s/qwen3.jinja", test_tmpdir());
+    snprintf(harness, sizeof harness, "%s/qwen3_harness.py", test_tmpdir());
+    FILE *f = fopen(tmpl, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    f = fopen(harness, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("import sys\n"
+          "from jinja2.sandbox import ImmutableSandboxedEnvironment\n"
+          "env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,\n"
+          "    extensions=['jinja2.ext.loopcontrols'])\n"
+          "A = [dict(role='system', content='S'), dict(role='user', content='Q1'),\n"
+          "     dict(role='assistant', content='<think>\\nR1\\n</think>\\n\\nA1'),\n"
+          "     dict(role='user', content='Q2'),\n"
+          "     dict(role='assistant', content='\\n<think>x<think>\\nR2\\n\\n</think>\\n\\nA2')]\n"
+          "B = [dict(role='user', content='Q1'), dict(role='assistant', content='A1'),\n"
+          "     dict(role='user', content='Q2'), dict(role='assistant', content='plain')]\n"
+          "conv = {'A': A, 'A4': A[:4], 'B': B}[sys.argv[2]]\n"
+          "t = env.from_string(open(sys.argv[1], encoding='utf-8').read())\n"
+          "sys.stdout.write(t.render(messages=conv, add_generation_prompt=sys.argv[3] == '1',\n"
+          "    bos_token='', eos_token='<|im_end|>'))\n",
+          f);
+    fclose(f);
+    const hearth_chat_message a[] = {
+        {"system", "S"},
+        {"user", "Q1"},
+        {"assistant", "<think>\nR1\n</think>\n\nA1"},
+        {"user", "Q2"},
+        {"assistant", "\n<think>x<think>\nR2\n\n</think>\n\nA2"},
+    };
+    const hearth_chat_message b[] = {
+        {"user", "Q1"}, {"assistant", "A1"}, {"user", "Q2"}, {"assistant", "plain"}};
+    const struct {
+        const char *name;
+        const hearth_chat_message *m;
+        size_t n;
+        bool gen;
+    } cases[] = {{"A", a, 5, false}, {"A4", a, 4, true}, {"B", b, 4, false}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char cmd[2200], ref[4096], got[4096];
+        snprintf(cmd, sizeof cmd, "%s '%s' '%s' %s %d 2>&1", python, harness, tmpl,
+                 cases[i].name, cases[i].gen);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        size_t n_ref = fread(ref, 1, sizeof ref - 1, p);
+        ref[n_ref] = '\0';
+        ck_assert_int_eq(pclose(p), 0);
+        size_t n_got;
+        ck_assert_int_eq(chat_apply_template_text(text, "", "<|im_end|>", NULL, cases[i].m,
+                                                  cases[i].n, cases[i].gen, got, sizeof got,
+                                                  &n_got),
+                         HEARTH_OK);
+        ck_assert_msg(n_got == n_ref && memcmp(got, ref, n_ref) == 0,
+                      "case %zu:\n got: %s\nwant: %s", i, got, ref);
+    }
+    hearth_model_free(model);
+}
+END_TEST
+
+static char last_warning[512];
+static void keep_warning(void *user, hearth_log_level level, const char *msg) {
+    (void)user;
+    if (level == HEARTH_LOG_WARN)
+        snprintf(last_warning, sizeof last_warning, "%s", msg);
+}
+
+START_TEST(test_chat_model_metadata_gives_family_and_tokens) {
+    char buf[4096];
+    size_t n;
+    /* Llama 3 vocab: family from tokenizer.chat_template, BOS text from the vocab */
+    hearth_model *m = load_vocab("llama-bpe", NULL);
+    if (!m)
+        return;
+    ck_assert_int_eq(hearth_chat_apply(m, NULL, conv_sys + 1, 1, true, buf, sizeof buf, &n),
+                     HEARTH_OK);
+    ck_assert_str_eq(buf, "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHello!"
+                          "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+    /* a name override keeps the model's tokens: this vocab's EOS (id 128001) is
+     * <|end_of_text|>, not Llama 2's usual </s> */
+    ck_assert_int_eq(hearth_chat_apply(m, "llama2", conv_sys + 1, 2, true, buf, sizeof buf, &n),
+                     HEARTH_OK);
+    ck_assert_str_eq(buf, "<|begin_of_text|>[INST] Hello! [/INST] Hi there. How can I help? "
+                          "<|end_of_text|>");
+    hearth_model_free(m);
+
+    /* Phi-3 vocab: BOS id 1 "<s>", EOS id 32000 "<|endoftext|>" */
+    m = load_vocab("phi-3", NULL);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(hearth_chat_apply(m, NULL, conv_sys + 1, 1, false, buf, sizeof buf, &n),
+                     HEARTH_OK);
+    ck_assert_str_eq(buf, "<s><|user|>\nHello!<|end|>\n<|endoftext|>");
+    hearth_model_free(m);
+
+    /* no chat template in the file: ChatML, with a warning through the model's log */
+    last_warning[0] = '\0';
+    m = load_vocab("llama-spm", keep_warning);
+    ck_assert_ptr_nonnull(m);
+    last_warning[0] = '\0';
+    ck_assert_int_eq(hearth_chat_apply(m, NULL, conv_sys + 1, 1, true, buf, sizeof buf, &n),
+                     HEARTH_OK);
+    ck_assert_str_eq(buf, "<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n");
+    ck_assert_ptr_nonnull(strstr(last_warning, "ChatML"));
+    hearth_model_free(m);
+}
+END_TEST
+
 Suite *chat_suite(void) {
     Suite *s = suite_create("chat");
     TCase *tc = tcase_create("reference");
     tcase_set_timeout(tc, 120); /* 40+ Python start-ups on a shared machine */
     tcase_add_test(tc, test_chat_required_renderings_are_byte_identical);
     tcase_add_test(tc, test_chat_renderings_without_generation_prompt);
+    tcase_add_test(tc, test_chat_vocab_templates_match_reference);
+    tcase_add_test(tc, test_chat_qwen3_reasoning_matches_jinja);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("detect");
@@ -577,6 +779,7 @@ Suite *chat_suite(void) {
     tcase_add_test(tc, test_chat_mistral_system_goes_to_last_user_turn);
     tcase_add_test(tc, test_chat_unknown_template_falls_back_to_chatml);
     tcase_add_test(tc, test_chat_buffer_and_argument_errors);
+    tcase_add_test(tc, test_chat_model_metadata_gives_family_and_tokens);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,9 +4,8 @@
  * hand-built blocks with known values, a float64 dot of the dequantized
  * operands, and the RMSE llama.cpp's own quantizers reach on the same seeded
  * data (measured once, recorded below). Every SIMD tier the CPU has is then
- * checked against the reference: Q8_K quantize bit-exact, vec_dot bit-exact
- * (the tiers reduce exact integer block sums through the reference epilogue;
- * stricter than STYLE §8), and mat_dot bit-identical to vec_dot per output.
+ * checked against the reference: Q8_K quantize bit-exact, vec_dot within the
+ * STYLE §8 float bound, and mat_dot bit-identical to that tier's vec_dot.
  */
 #include <check.h>
 #include <float.h>  /* FLT_EPSILON */
@@ -15,6 +14,7 @@
 #include <stdlib.h> /* malloc */
 #include <string.h>
 
+#include "hearth.h"                /* hearth_isa_supported */
 #include "kernels/ref/kquant_util.h"
 #include "util/testutil.h"
 
@@ -28,23 +28,11 @@ typedef void (*dequant_fn)(const void *restrict, float *restrict, int64_t);
 enum { TIER_REF, TIER_AVX2, TIER_AVX512, TIER_AVX512VNNI, N_TIERS };
 static const char *const tier_names[N_TIERS] = {"ref", "avx2", "avx512", "avx512vnni"};
 
+/* The library's own detection (cpuid + xgetbv), as the dispatcher uses it. */
 static bool tier_available(int tier) {
-#if defined(__x86_64__)
-    switch (tier) {
-    case TIER_REF: return true;
-    case TIER_AVX2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
-    case TIER_AVX512:
-        return tier_available(TIER_AVX2) && __builtin_cpu_supports("avx512f") &&
-               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-    case TIER_AVX512VNNI:
-        return tier_available(TIER_AVX512) && __builtin_cpu_supports("avx512vnni");
-    }
-    return false;
-#else
-    return tier == TIER_REF;
-#endif
+    static const hearth_isa isa[N_TIERS] = {HEARTH_ISA_SCALAR, HEARTH_ISA_AVX2, HEARTH_ISA_AVX512,
+                                            HEARTH_ISA_AVX512VNNI};
+    return hearth_isa_supported(isa[tier]);
 }
 
 /* x86 tier kernels exist only in x86 builds; elsewhere their entries are NULL. */
@@ -77,29 +65,33 @@ typedef struct kq_type {
 
 static const kq_type types[] = {
     {"Q4_K", sizeof(block_q4_K), hearth_quantize_row_q4_k_ref, hearth_dequantize_row_q4_k_ref,
-     {hearth_vec_dot_q4_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx2), NULL, NULL},
-     {hearth_mat_dot_q4_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx2), NULL, NULL},
+     {hearth_vec_dot_q4_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx2),
+      X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx512), NULL},
+     {hearth_mat_dot_q4_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx2),
+      X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx512), NULL},
      {0.0710845972, 0.136553393}},
     {"Q6_K", sizeof(block_q6_K), hearth_quantize_row_q6_k_ref, hearth_dequantize_row_q6_k_ref,
-     {hearth_vec_dot_q6_k_q8_k_ref, NULL, NULL, NULL},
-     {hearth_mat_dot_q6_k_q8_k_ref, NULL, NULL, NULL},
+     {hearth_vec_dot_q6_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx2),
+      X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512), NULL},
+     {hearth_mat_dot_q6_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx2),
+      X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512), NULL},
      {0.0176916987, 0.0448016534}},
     {"Q5_K", sizeof(block_q5_K), hearth_quantize_row_q5_k_ref, hearth_dequantize_row_q5_k_ref,
-     {hearth_vec_dot_q5_k_q8_k_ref, NULL, NULL, NULL},
-     {hearth_mat_dot_q5_k_q8_k_ref, NULL, NULL, NULL},
+     {hearth_vec_dot_q5_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q5_k_q8_k_avx2), NULL, NULL},
+     {hearth_mat_dot_q5_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q5_k_q8_k_avx2), NULL, NULL},
      {0.0358793613, 0.0703636829}},
     {"IQ4_XS", sizeof(block_iq4_xs), hearth_quantize_row_iq4_xs_ref,
      hearth_dequantize_row_iq4_xs_ref,
-     {hearth_vec_dot_iq4_xs_q8_k_ref, NULL, NULL, NULL},
-     {hearth_mat_dot_iq4_xs_q8_k_ref, NULL, NULL, NULL},
+     {hearth_vec_dot_iq4_xs_q8_k_ref, X86_ONLY(hearth_vec_dot_iq4_xs_q8_k_avx2), NULL, NULL},
+     {hearth_mat_dot_iq4_xs_q8_k_ref, X86_ONLY(hearth_mat_dot_iq4_xs_q8_k_avx2), NULL, NULL},
      {0.0764970361, 0.172288922}},
     {"Q3_K", sizeof(block_q3_K), hearth_quantize_row_q3_k_ref, hearth_dequantize_row_q3_k_ref,
-     {hearth_vec_dot_q3_k_q8_k_ref, NULL, NULL, NULL},
-     {hearth_mat_dot_q3_k_q8_k_ref, NULL, NULL, NULL},
+     {hearth_vec_dot_q3_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q3_k_q8_k_avx2), NULL, NULL},
+     {hearth_mat_dot_q3_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q3_k_q8_k_avx2), NULL, NULL},
      {0.151052399, 0.234191811}},
     {"Q2_K", sizeof(block_q2_K), hearth_quantize_row_q2_k_ref, hearth_dequantize_row_q2_k_ref,
-     {hearth_vec_dot_q2_k_q8_k_ref, NULL, NULL, NULL},
-     {hearth_mat_dot_q2_k_q8_k_ref, NULL, NULL, NULL},
+     {hearth_vec_dot_q2_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q2_k_q8_k_avx2), NULL, NULL},
+     {hearth_mat_dot_q2_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q2_k_q8_k_avx2), NULL, NULL},
      {0.296819238, 0.419110844}},
 };
 enum { N_TYPES = sizeof types / sizeof types[0] };
@@ -418,7 +410,10 @@ START_TEST(test_kquants_ref_dot_matches_float64) {
 }
 END_TEST
 
-/* Each tier's vec_dot equals the reference bit for bit. */
+/* Each tier's vec_dot against the reference, STYLE §8: the tiers add the same
+ * exact integer block sums in a different float order, so
+ * |tier - ref| <= 2 * n_terms * FLT_EPSILON * sum|term| with n_terms = n and
+ * terms w_i * a_i of the dequantized operands (summed in double). */
 START_TEST(test_kquants_vec_dot_tiers_match_ref) {
     int tier = _i / (N_TYPES * N_DATA * N_SIZES);
     const kq_type *t = &types[(_i / (N_DATA * N_SIZES)) % N_TYPES];
@@ -434,13 +429,21 @@ START_TEST(test_kquants_vec_dot_tiers_match_ref) {
     block_q8_K *a;
     uint64_t seed = 5000 + (uint64_t)_i;
     make_operands(t, n, 1, 1, kind, seed, &w, &a);
+    float *wf = xmalloc(n * sizeof *wf), *af = xmalloc(n * sizeof *af);
+    t->dequant(w, wf, n);
+    hearth_dequantize_row_q8_k_ref(a, af, n);
+    double abs_sum = 0;
+    for (int64_t i = 0; i < n; i++)
+        abs_sum += fabs((double)wf[i] * af[i]);
     float ref, got;
     t->vec[TIER_REF](n, &ref, w, a);
     t->vec[tier](n, &got, w, a);
-    ck_assert_msg(memcmp(&ref, &got, sizeof ref) == 0,
-                  "%s %s %s n %lld seed %llu: %.9g != ref %.9g", t->name, tier_names[tier],
-                  data_names[kind], (long long)n, (unsigned long long)seed, got, ref);
-    free(w), free(a);
+    double bound = 2.0 * n * FLT_EPSILON * abs_sum;
+    ck_assert_msg(fabs((double)got - ref) <= bound,
+                  "%s %s %s n %lld seed %llu: %.9g vs ref %.9g (bound %g)", t->name,
+                  tier_names[tier], data_names[kind], (long long)n, (unsigned long long)seed, got,
+                  ref, bound);
+    free(w), free(a), free(wf), free(af);
 }
 END_TEST
 

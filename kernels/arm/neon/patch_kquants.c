@@ -1,9 +1,23 @@
-/* patch_kquants.c - the neon slots of the K-quant family (Q2_K..Q6_K, Q8_K,
- * IQ4_XS). PLACEHOLDER owned by the K-quant branch, which replaces this file;
- * the tier's patch.c calls it after its own slots.
+/* patch_kquants.c - the neon slots of the K-quant family (Q2_K..Q6_K, Q8_K, IQ4_XS).
+ *
+ * Called by this tier's patch.c after its own slots. vec_dot and mat_dot of a
+ * type are replaced together (mat_dot gives this tier's vec_dot bits). 
  */
 #include "../../kernels.h"
+#include "../../ref/kquant_util.h" /* the K-quant kernel prototypes */
 
 void hearth_kernels_patch_neon_kquants(hearth_kernels *k) {
-    (void)k;
+    k->vec_dot[HEARTH_TYPE_Q2_K] = hearth_vec_dot_q2_k_q8_k_neon;
+    k->mat_dot[HEARTH_TYPE_Q2_K] = hearth_mat_dot_q2_k_q8_k_neon;
+    k->vec_dot[HEARTH_TYPE_Q3_K] = hearth_vec_dot_q3_k_q8_k_neon;
+    k->mat_dot[HEARTH_TYPE_Q3_K] = hearth_mat_dot_q3_k_q8_k_neon;
+    k->vec_dot[HEARTH_TYPE_Q4_K] = hearth_vec_dot_q4_k_q8_k_neon;
+    k->mat_dot[HEARTH_TYPE_Q4_K] = hearth_mat_dot_q4_k_q8_k_neon;
+    k->vec_dot[HEARTH_TYPE_Q5_K] = hearth_vec_dot_q5_k_q8_k_neon;
+    k->mat_dot[HEARTH_TYPE_Q5_K] = hearth_mat_dot_q5_k_q8_k_neon;
+    k->vec_dot[HEARTH_TYPE_Q6_K] = hearth_vec_dot_q6_k_q8_k_neon;
+    k->mat_dot[HEARTH_TYPE_Q6_K] = hearth_mat_dot_q6_k_q8_k_neon;
+    k->vec_dot[HEARTH_TYPE_IQ4_XS] = hearth_vec_dot_iq4_xs_q8_k_neon;
+    k->mat_dot[HEARTH_TYPE_IQ4_XS] = hearth_mat_dot_iq4_xs_q8_k_neon;
+    k->quantize_row[HEARTH_TYPE_Q8_K] = hearth_quantize_row_q8_k_neon;
 }

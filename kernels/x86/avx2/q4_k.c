@@ -1,86 +1,104 @@
 /* q4_k.c (AVX2) - Q4_K x Q8_K dot products: vec_dot and the matmul tile.
  *
- * Per weight block: the 128 nibble bytes become 8 vectors of 32 levels (one per
- * sub-block), the packed 6-bit scales become 8 broadcast int16 vectors and the
- * mins one int16 vector. Per activation column: maddubs (u8 level x s8 act ->
- * int16 pairs, |pair| <= 2*15*128) then madd with the scale (int32), summed over
- * the 8 sub-blocks; the min term is madd(pairwise bsums, mins). The exact
- * integer sums go through the reference float epilogue, so every result is
- * bit-identical to hearth_vec_dot_q4_k_q8_k_ref.
+ * Per block and column: chunk c (32 bytes of qs) gives sub-blocks 2c (low
+ * nibbles) and 2c + 1 (high nibbles); maddubs (u8 level x s8 activation ->
+ * int16 pairs, |pair| <= 2*15*128) then madd with the broadcast 6-bit scale
+ * gives int32 lanes, summed exactly over the block (sumi). One FMA adds
+ * (d*da) * sumi to 8 float lanes; the min term madd(pairwise bsums, mins) goes
+ * to a 4-lane accumulator with dmin*da. Result = hsum(acc) - hsum(acc_min).
+ * Lane k of sumi is the same in vec_dot and the 4-column tile, so the two are
+ * bit-identical; against the reference the sum order differs (STYLE §8).
  */
 #include "kquant_util.h"
 
-/* One weight block unpacked for reuse across activation columns. */
-typedef struct {
-    __m256i q[8];  /* sub-block j: 32 levels 0..15 */
-    __m256i sc[8]; /* sub-block j: its scale in all 16 int16 lanes */
-    __m128i mins;  /* 8 int16 mins */
-    float d, dmin;
-} q4k_w;
-
-static inline void q4k_load(const block_q4_K *b, q4k_w *w) {
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
-    for (int c = 0; c < 4; c++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
-        w->q[2 * c] = _mm256_and_si256(v, low4);
-        w->q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-    }
-    uint32_t words[4];
-    kq_unpack_scales_mins_words(b->scales, words);
-    __m256i sm16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)words));
-    __m256i sc16 = _mm256_permute2x128_si256(sm16, sm16, 0x00); /* scales in both halves */
-    for (int j = 0; j < 8; j++)
-        w->sc[j] = _mm256_shuffle_epi8(sc16, kq_bcast16_ctl(j));
-    w->mins = _mm256_extracti128_si256(sm16, 1);
-    w->d = kq_half(b->d);
-    w->dmin = kq_half(b->dmin);
+/* Scales and mins of a block as int16: returns [sc0..sc7 | sc0..sc7], *mins = m0..m7.
+ * Reads 16 bytes from b->scales: the 4 past the field are qs of the same block. */
+static inline __m256i q4k_scales(const block_q4_K *b, __m128i *mins) {
+    __m128i v = _mm_loadu_si128((const __m128i *)b->scales); /* words w0 w1 w2 (qs) */
+    /* low parts: w0 & 3f, w2 & 0f, w1 & 3f, (w2 >> 4) & 0f */
+    __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)),
+                                _mm_setr_epi32(0, 0, 0, 4));
+    lo = _mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    /* top bits of scales/mins 4..7: ((w0 or w1) >> 6 & 3) << 4 = (w >> 2) & 0x30.. */
+    __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);
+    hi = _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    __m256i sm16 = _mm256_cvtepu8_epi16(_mm_or_si128(lo, hi)); /* [sc0..7 | m0..7] */
+    *mins = _mm256_extracti128_si256(sm16, 1);
+    return _mm256_permute2x128_si256(sm16, sm16, 0x00);
 }
 
-/* Lanes sum to sum_j sc_j * sum_i q_i * a_i (exact). */
-static inline __m256i q4k_isum(const q4k_w *w, const block_q8_K *a) {
-    __m256i acc = _mm256_setzero_si256();
-    for (int j = 0; j < 8; j++) {
-        __m256i act = _mm256_loadu_si256((const __m256i *)(a->qs + 32 * j));
-        __m256i p = _mm256_maddubs_epi16(w->q[j], act);
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, w->sc[j]));
-    }
-    return acc;
-}
-
-/* Lanes sum to sum_j m_j * (bsums[2j] + bsums[2j+1]); |pair| <= 4064 fits int16. */
-static inline __m128i q4k_msum(const q4k_w *w, const block_q8_K *a) {
+/* Lanes of the min term: m_j * (bsums[2j] + bsums[2j+1]); |pair| <= 4064 fits int16. */
+static inline __m128i q4k_msum(__m128i mins, const block_q8_K *a) {
     __m128i b0 = _mm_loadu_si128((const __m128i *)a->bsums);
     __m128i b1 = _mm_loadu_si128((const __m128i *)(a->bsums + 8));
-    return _mm_madd_epi16(_mm_hadd_epi16(b0, b1), w->mins);
+    return _mm_madd_epi16(_mm_hadd_epi16(b0, b1), mins);
+}
+
+/* sumi lanes for sub-blocks 2c and 2c+1 given their levels and scales. */
+static inline __m256i q4k_pair(__m256i lo, __m256i hi, __m256i sc_lo, __m256i sc_hi,
+                               const int8_t *act) {
+    __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)act));
+    __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(act + 32)));
+    return _mm256_add_epi32(_mm256_madd_epi16(pl, sc_lo), _mm256_madd_epi16(ph, sc_hi));
 }
 
 static float q4k_row_dot(int64_t nb, const block_q4_K *w, const block_q8_K *a) {
-    float sum = 0;
-    q4k_w wb;
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    __m256 acc = _mm256_setzero_ps();
+    __m128 acc_m = _mm_setzero_ps();
     for (int64_t ib = 0; ib < nb; ib++) {
-        q4k_load(&w[ib], &wb);
-        int32_t isum = kq_hsum_epi32(q4k_isum(&wb, &a[ib]));
-        int32_t msum = kq_hsum128_epi32(q4k_msum(&wb, &a[ib]));
-        sum = kq_block_epilogue(sum, wb.d, wb.dmin, a[ib].d, isum, msum);
+        __m128i mins;
+        __m256i sc = q4k_scales(&w[ib], &mins);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(w[ib].qs + 32 * c));
+            __m256i lo = _mm256_and_si256(v, low4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+            sumi = _mm256_add_epi32(sumi, q4k_pair(lo, hi, kq_bcast16(sc, 2 * c),
+                                                   kq_bcast16(sc, 2 * c + 1), a[ib].qs + 64 * c));
+        }
+        float da = a[ib].d;
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(kq_half(w[ib].d) * da), _mm256_cvtepi32_ps(sumi), acc);
+        acc_m = _mm_fmadd_ps(_mm_set1_ps(kq_half(w[ib].dmin) * da),
+                             _mm_cvtepi32_ps(q4k_msum(mins, &a[ib])), acc_m);
     }
-    return sum;
+    return kq_hsum_ps(acc) - kq_hsum128_ps(acc_m);
 }
 
-/* Four columns share each unpacked weight block. */
-static __m128 q4k_row_dot4(int64_t nb, const block_q4_K *w, const block_q8_K *const a[4]) {
-    __m128 sum = _mm_setzero_ps();
-    q4k_w wb;
-    for (int64_t ib = 0; ib < nb; ib++) {
-        q4k_load(&w[ib], &wb);
-        __m128i isum = kq_reduce4_epi32(q4k_isum(&wb, &a[0][ib]), q4k_isum(&wb, &a[1][ib]),
-                                        q4k_isum(&wb, &a[2][ib]), q4k_isum(&wb, &a[3][ib]));
-        __m128i msum =
-            kq_reduce4_128_epi32(q4k_msum(&wb, &a[0][ib]), q4k_msum(&wb, &a[1][ib]),
-                                 q4k_msum(&wb, &a[2][ib]), q4k_msum(&wb, &a[3][ib]));
-        __m128 ad = _mm_setr_ps(a[0][ib].d, a[1][ib].d, a[2][ib].d, a[3][ib].d);
-        sum = kq_epilogue4(sum, wb.d, wb.dmin, ad, isum, msum);
+/* Four columns share each unpacked weight block; per column the float
+ * operations are exactly those of q4k_row_dot. */
+static void q4k_row_dot4(int64_t nb, const block_q4_K *w, const block_q8_K *const a[4],
+                         float out[4]) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    __m256 acc[4];
+    __m128 acc_m[4];
+    for (int k = 0; k < 4; k++) {
+        acc[k] = _mm256_setzero_ps();
+        acc_m[k] = _mm_setzero_ps();
     }
-    return sum;
+    for (int64_t ib = 0; ib < nb; ib++) {
+        __m128i mins;
+        __m256i sc = q4k_scales(&w[ib], &mins);
+        __m256i lo[4], hi[4];
+        for (int c = 0; c < 4; c++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(w[ib].qs + 32 * c));
+            lo[c] = _mm256_and_si256(v, low4);
+            hi[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        }
+        float d = kq_half(w[ib].d), dmin = kq_half(w[ib].dmin);
+        for (int k = 0; k < 4; k++) {
+            const block_q8_K *ak = &a[k][ib];
+            __m256i sumi = _mm256_setzero_si256();
+            for (int c = 0; c < 4; c++)
+                sumi = _mm256_add_epi32(sumi, q4k_pair(lo[c], hi[c], kq_bcast16(sc, 2 * c),
+                                                       kq_bcast16(sc, 2 * c + 1), ak->qs + 64 * c));
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * ak->d), _mm256_cvtepi32_ps(sumi), acc[k]);
+            acc_m[k] = _mm_fmadd_ps(_mm_set1_ps(dmin * ak->d), _mm_cvtepi32_ps(q4k_msum(mins, ak)),
+                                    acc_m[k]);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        out[k] = kq_hsum_ps(acc[k]) - kq_hsum128_ps(acc_m[k]);
 }
 
 void hearth_vec_dot_q4_k_q8_k_avx2(KQ_VEC_DOT_ARGS) {
@@ -98,13 +116,15 @@ void hearth_mat_dot_q4_k_q8_k_avx2(KQ_MAT_DOT_ARGS) {
             int64_t c = c0;
             for (; c + 4 <= c1; c += 4) {
                 const block_q8_K *cols[4];
+                float res[4];
                 for (int k = 0; k < 4; k++)
-                    cols[k] = (const void *)((const char *)a + (c + k) * a_stride);
-                kq_store4(out + c * ldo + r, ldo, q4k_row_dot4(nb, row, cols));
+                    cols[k] = kq_col(a, a_stride, c + k);
+                q4k_row_dot4(nb, row, cols, res);
+                for (int k = 0; k < 4; k++)
+                    out[(c + k) * ldo + r] = res[k];
             }
             for (; c < c1; c++)
-                out[c * ldo + r] =
-                    q4k_row_dot(nb, row, (const void *)((const char *)a + c * a_stride));
+                out[c * ldo + r] = q4k_row_dot(nb, row, kq_col(a, a_stride, c));
         }
     }
 }

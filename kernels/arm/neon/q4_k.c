@@ -1,0 +1,16 @@
+/* q4_k.c (NEON) - Q4_K x Q8_K vec_dot and matmul tile.
+ *
+ * The block is decoded to signed levels and per-16 scales (kqn_decode_q4_k), then
+ * the shared column dot of this tier (kqn_sumi) runs per activation column; see
+ * kquant_util.h for the arithmetic and why vec_dot and mat_dot agree bit for bit.
+ */
+#include "kquant_util.h"
+
+void hearth_vec_dot_q4_k_q8_k_neon(KQ_VEC_DOT_ARGS) {
+    kqn_vec_dot(n, out, w, a, sizeof(block_q4_K), kqn_decode_q4_k, true, kqn_sumi);
+}
+
+void hearth_mat_dot_q4_k_q8_k_neon(KQ_MAT_DOT_ARGS) {
+    kqn_mat_dot(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_q4_K), kqn_decode_q4_k,
+                true, kqn_sumi);
+}

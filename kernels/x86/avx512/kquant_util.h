@@ -1,0 +1,39 @@
+/* kquant_util.h (AVX-512) - helpers shared by the AVX-512 K-quant kernels.
+ *
+ * Same accumulation scheme as the AVX2 tier, twice as wide: per block the
+ * exact int32 lane sums go to 16 float lanes with one FMA by d_w * d_a.
+ * vec_dot and the mat_dot tile run the same per-column float operations, so
+ * they agree bit for bit; against the reference the order differs (STYLE §8).
+ */
+#ifndef HEARTH_KQUANT_AVX512_UTIL_H
+#define HEARTH_KQUANT_AVX512_UTIL_H
+
+#include <immintrin.h>
+
+#include "../../ref/kquant_util.h" /* formats, prototypes */
+
+/* Sum of 16 float lanes in a fixed order (halves, then pairs). */
+static inline float kq512_hsum_ps(__m512 v) {
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); /* F only */
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), hi);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float kq512_hsum128_ps(__m128 s) {
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float kq512_half(hearth_f16 h) {
+    return _cvtsh_ss(h);
+}
+
+static inline const block_q8_K *kq512_col(const void *a, size_t a_stride, int64_t c) {
+    return (const block_q8_K *)((const char *)a + c * a_stride);
+}
+
+#endif /* HEARTH_KQUANT_AVX512_UTIL_H */
