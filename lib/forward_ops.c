@@ -22,6 +22,7 @@ void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const f
     const void *act;
     if (act_type == HEARTH_TYPE_F32) { /* F32 weights take the floats as they are */
         act = x;
+        c->act_type = -1; /* c->act does not hold this input: never reuse it for x */
     } else {
         /* Converted once per matmul input: q/k/v (and gate/up) share theirs. */
         if (!same_input || c->act_type != act_type)
