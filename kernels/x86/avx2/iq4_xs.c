@@ -8,7 +8,9 @@
  */
 #include "kquant_util.h"
 
-static void decode_iq4_xs(const void *blk, kq2_block *out) {
+static const kq2_format format = {.offset_shift = 0, .is_signed = true, .has_min = false};
+
+KQ_INLINE void decode_iq4_xs(const void *blk, kq2_block *out) {
     const block_iq4_xs *b = blk;
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     const __m256i table =
@@ -20,23 +22,30 @@ static void decode_iq4_xs(const void *blk, kq2_block *out) {
         out->u[2 * p] = _mm256_shuffle_epi8(table, _mm256_permute2x128_si256(lo, hi, 0x20));
         out->u[2 * p + 1] = _mm256_shuffle_epi8(table, _mm256_permute2x128_si256(lo, hi, 0x31));
     }
-    int16_t sc[16];
+    /* scale j = low nibble (j even) / high nibble (j odd) of scales_l[j/2], plus
+     * bits 2j..2j+1 of scales_h as bits 4-5; built in registers, minus the bias 32 */
+    uint32_t low;
+    memcpy(&low, b->scales_l, 4);
+    __m128i l = _mm_cvtsi32_si128((int)low);
+    __m128i nib = _mm_unpacklo_epi8(_mm_and_si128(l, _mm_set1_epi8(0x0f)),
+                                    _mm_and_si128(_mm_srli_epi16(l, 4), _mm_set1_epi8(0x0f)));
+    uint64_t high = 0;
     for (int j = 0; j < 8; j++)
-        sc[2 * j] = sc[2 * j + 1] = (int16_t)kq_iq4xs_scale(b, j);
-    out->sc16 = _mm256_loadu_si256((const __m256i *)sc);
+        high |= (uint64_t)((b->scales_h >> (2 * j)) & 3) << (8 * j + 4);
+    __m128i ls = _mm_sub_epi8(_mm_or_si128(nib, _mm_cvtsi64_si128((long long)high)),
+                              _mm_set1_epi8(32));
+    out->sc16 = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(ls, ls)); /* each scale twice */
     out->m16 = _mm256_setzero_si256();
     kq2_pair_scales(out->sc16, out->sc);
     out->d = kq_half(b->d);
     out->dmin = 0;
-    out->offset_shift = 0;
-    out->is_signed = true;
 }
 
 void hearth_vec_dot_iq4_xs_q8_k_avx2(KQ_VEC_DOT_ARGS) {
-    kq2_vec_dot(n, out, w, a, sizeof(block_iq4_xs), decode_iq4_xs, false);
+    kq2_vec_dot(n, out, w, a, sizeof(block_iq4_xs), decode_iq4_xs, format);
 }
 
 void hearth_mat_dot_iq4_xs_q8_k_avx2(KQ_MAT_DOT_ARGS) {
     kq2_mat_dot(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_iq4_xs),
-                decode_iq4_xs, false);
+                decode_iq4_xs, format);
 }

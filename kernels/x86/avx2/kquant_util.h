@@ -62,9 +62,17 @@ typedef struct kq2_block {
     __m256i sc16;     /* the 16 scales (one per 16 values) as int16 */
     __m256i m16;      /* the 16 mins as int16 (zero when the format has none) */
     float d, dmin;
-    int offset_shift; /* level = u - (1 << offset_shift), or u when 0 */
-    bool is_signed;
 } kq2_block;
+
+/* What distinguishes the formats in the column dot; compile-time constants at
+ * each call so that the always-inlined loops are specialised per format. */
+typedef struct kq2_format {
+    int offset_shift; /* level = u - (1 << offset_shift), or u when 0 */
+    bool is_signed;   /* u holds signed levels (IQ4_XS): maddubs(|q|, a * sign(q)) */
+    bool has_min;     /* subtract dmin * sum m * bsums */
+} kq2_format;
+
+#define KQ_INLINE static inline __attribute__((always_inline))
 
 typedef void (*kq2_decode_fn)(const void *blk, kq2_block *out);
 
@@ -88,28 +96,28 @@ static inline void kq2_pair_scales(__m256i sc16, __m256i sc[8]) {
 /* Exact int32 lanes of sum_j sc_j * sum_i level_i * a_i. The signed path uses
  * maddubs(|q|, a * sign(q)), exact because Q8_K levels are within -127..127
  * (the quantizer maps the largest magnitude to 127), so no a = -128 flips. */
-static inline __m256i kq2_sumi(const kq2_block *b, const block_q8_K *a) {
+KQ_INLINE __m256i kq2_sumi(const kq2_block *b, const block_q8_K *a, kq2_format f) {
     __m256i sumi = _mm256_setzero_si256();
     for (int p = 0; p < 8; p++) {
         __m256i act = _mm256_loadu_si256((const __m256i *)(a->qs + 32 * p));
-        __m256i prod = b->is_signed
+        __m256i prod = f.is_signed
                            ? _mm256_maddubs_epi16(_mm256_sign_epi8(b->u[p], b->u[p]),
                                                   _mm256_sign_epi8(act, b->u[p]))
                            : _mm256_maddubs_epi16(b->u[p], act);
         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, b->sc[p]));
     }
-    if (b->offset_shift) {
+    if (f.offset_shift) {
         __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
         __m256i off = _mm256_madd_epi16(bs, b->sc16);
-        sumi = _mm256_sub_epi32(sumi, _mm256_sll_epi32(off, _mm_cvtsi32_si128(b->offset_shift)));
+        sumi = _mm256_sub_epi32(sumi, _mm256_sll_epi32(off, _mm_cvtsi32_si128(f.offset_shift)));
     }
     return sumi;
 }
 
 /* One weight row against up to 4 columns; per column the same float sequence
  * whatever the grouping (vec_dot and mat_dot are bit-identical). */
-static inline void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_decode_fn decode,
-                            bool has_min, const block_q8_K *const cols[], int ncols, float out[]) {
+KQ_INLINE void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_decode_fn decode,
+                        kq2_format f, const block_q8_K *const cols[], int ncols, float out[]) {
     __m256 acc[4], acc_m[4];
     for (int k = 0; k < ncols; k++) {
         acc[k] = _mm256_setzero_ps();
@@ -120,9 +128,9 @@ static inline void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_d
         decode(row + ib * type_size, &b);
         for (int k = 0; k < ncols; k++) {
             const block_q8_K *a = &cols[k][ib];
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.d * a->d), _mm256_cvtepi32_ps(kq2_sumi(&b, a)),
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.d * a->d), _mm256_cvtepi32_ps(kq2_sumi(&b, a, f)),
                                      acc[k]);
-            if (has_min) {
+            if (f.has_min) {
                 __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
                 acc_m[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.dmin * a->d),
                                            _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, b.m16)),
@@ -134,15 +142,15 @@ static inline void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_d
         out[k] = kq_hsum_ps(acc[k]) - kq_hsum_ps(acc_m[k]);
 }
 
-static inline void kq2_vec_dot(int64_t n, float *out, const void *w, const void *a,
-                               size_t type_size, kq2_decode_fn decode, bool has_min) {
+KQ_INLINE void kq2_vec_dot(int64_t n, float *out, const void *w, const void *a, size_t type_size,
+                           kq2_decode_fn decode, kq2_format f) {
     const block_q8_K *cols[1] = {a};
-    kq2_tile(n / QK_K, w, type_size, decode, has_min, cols, 1, out);
+    kq2_tile(n / QK_K, w, type_size, decode, f, cols, 1, out);
 }
 
 /* Column tiles of 16 (kept in L2), every row against them, 4 columns per pass. */
-static inline void kq2_mat_dot(KQ_MAT_DOT_ARGS, size_t type_size, kq2_decode_fn decode,
-                               bool has_min) {
+KQ_INLINE void kq2_mat_dot(KQ_MAT_DOT_ARGS, size_t type_size, kq2_decode_fn decode,
+                           kq2_format f) {
     for (int64_t c0 = 0; c0 < nc; c0 += 16) {
         int64_t c1 = c0 + 16 < nc ? c0 + 16 : nc;
         for (int64_t r = 0; r < nr; r++) {
@@ -153,7 +161,7 @@ static inline void kq2_mat_dot(KQ_MAT_DOT_ARGS, size_t type_size, kq2_decode_fn 
                 float res[4];
                 for (int k = 0; k < cn; k++)
                     cols[k] = kq_col(a, a_stride, c + k);
-                kq2_tile(n / QK_K, row, type_size, decode, has_min, cols, cn, res);
+                kq2_tile(n / QK_K, row, type_size, decode, f, cols, cn, res);
                 for (int k = 0; k < cn; k++)
                     out[(c + k) * ldo + r] = res[k];
             }

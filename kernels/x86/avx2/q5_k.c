@@ -7,7 +7,9 @@
  */
 #include "kquant_util.h"
 
-static void decode_q5_k(const void *blk, kq2_block *out) {
+static const kq2_format format = {.offset_shift = 0, .is_signed = false, .has_min = true};
+
+KQ_INLINE void decode_q5_k(const void *blk, kq2_block *out) {
     const block_q5_K *b = blk;
     const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
     const __m256i qh = _mm256_loadu_si256((const __m256i *)b->qh);
@@ -29,15 +31,13 @@ static void decode_q5_k(const void *blk, kq2_block *out) {
     kq2_pair_scales(out->sc16, out->sc);
     out->d = kq_half(b->d);
     out->dmin = kq_half(b->dmin);
-    out->offset_shift = 0;
-    out->is_signed = false;
 }
 
 void hearth_vec_dot_q5_k_q8_k_avx2(KQ_VEC_DOT_ARGS) {
-    kq2_vec_dot(n, out, w, a, sizeof(block_q5_K), decode_q5_k, true);
+    kq2_vec_dot(n, out, w, a, sizeof(block_q5_K), decode_q5_k, format);
 }
 
 void hearth_mat_dot_q5_k_q8_k_avx2(KQ_MAT_DOT_ARGS) {
     kq2_mat_dot(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_q5_K), decode_q5_k,
-                true);
+                format);
 }
