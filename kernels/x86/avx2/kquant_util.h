@@ -51,6 +51,41 @@ static inline const block_q8_K *kq_col(const void *a, size_t a_stride, int64_t c
     return (const block_q8_K *)((const char *)a + c * a_stride);
 }
 
+/* ---- Q4_K / Q5_K shared pieces ---------------------------------------------- */
+
+/* Scales and mins of a Q4_K/Q5_K block as int16: returns [sc0..7 | sc0..7] and
+ * *mins = m0..m7. Reads 16 bytes at `scales` (the 4 past the 12-byte field are
+ * the next field of the same block). Word derivation: kq_unpack_scales_mins_words. */
+static inline __m256i kq_k4_scales(const uint8_t *scales, __m128i *mins) {
+    __m128i v = _mm_loadu_si128((const __m128i *)scales); /* words w0 w1 w2 (next field) */
+    /* low parts: w0 & 3f, w2 & 0f, w1 & 3f, (w2 >> 4) & 0f */
+    __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)),
+                                _mm_setr_epi32(0, 0, 0, 4));
+    lo = _mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    /* top bits of scales/mins 4..7: ((w0 or w1) >> 6 & 3) << 4 = (w >> 2) & 0x30.. */
+    __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);
+    hi = _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    __m256i sm16 = _mm256_cvtepu8_epi16(_mm_or_si128(lo, hi)); /* [sc0..7 | m0..7] */
+    *mins = _mm256_extracti128_si256(sm16, 1);
+    return _mm256_permute2x128_si256(sm16, sm16, 0x00);
+}
+
+/* Lanes of the min term: m_j * (bsums[2j] + bsums[2j+1]); |pair| <= 4064 fits int16. */
+static inline __m128i kq_k4_msum(__m128i mins, const block_q8_K *a) {
+    __m128i b0 = _mm_loadu_si128((const __m128i *)a->bsums);
+    __m128i b1 = _mm_loadu_si128((const __m128i *)(a->bsums + 8));
+    return _mm_madd_epi16(_mm_hadd_epi16(b0, b1), mins);
+}
+
+/* sumi lanes for the sub-block pair of one 64-value chunk given unsigned levels
+ * (maddubs pairs <= 2*31*128) and the two broadcast scales. */
+static inline __m256i kq_k4_pair(__m256i lo, __m256i hi, __m256i sc_lo, __m256i sc_hi,
+                                 const int8_t *act) {
+    __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)act));
+    __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(act + 32)));
+    return _mm256_add_epi32(_mm256_madd_epi16(pl, sc_lo), _mm256_madd_epi16(ph, sc_hi));
+}
+
 /* ---- Generic decoded block (Q2_K, Q3_K, Q5_K, IQ4_XS) ---------------------- */
 /* The formats without a hand-tuned kernel decode each block into this form and
  * share one column dot: level vector p holds values 32p..32p+31; sc[p] holds
