@@ -142,8 +142,10 @@ static inline void kq_unpack_q3_scales(const uint8_t *packed, int8_t out[16]) {
 /* The same Q3_K unpacking as four little-endian words of biased scales (byte j
  * of the result = scale j + 32, 0..63), for the SIMD tiers. With w0, w1 the low
  * nibbles (scales 0-7) / high nibbles (8-15) and w2 the top-bit byte quartet:
- *     0-3: w0 & 0x0f.. | (w2 & 0x03..) << 4      4-7:  w1 & 0x0f.. | (w2 >> 2 & 0x03..) << 4
- *     8-11: w0 >> 4 & 0x0f.. | (w2 >> 4 & 0x03..) << 4   12-15: w1 >> 4 & .. | (w2 >> 6 & ..) << 4 */
+ *     0-3:   w0 & 0x0f..      | (w2 & 0x03..) << 4
+ *     4-7:   w1 & 0x0f..      | (w2 >> 2 & 0x03..) << 4
+ *     8-11:  w0 >> 4 & 0x0f.. | (w2 >> 4 & 0x03..) << 4
+ *     12-15: w1 >> 4 & 0x0f.. | (w2 >> 6 & 0x03..) << 4 */
 static inline void kq_unpack_q3_scales_words(const uint8_t *packed, uint32_t out[4]) {
     uint32_t w[3];
     memcpy(w, packed, 12);

@@ -163,8 +163,8 @@ KQ_INLINE void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_decod
         decode(row + ib * type_size, &b);
         for (int k = 0; k < ncols; k++) {
             const block_q8_K *a = &cols[k][ib];
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.d * a->d), _mm256_cvtepi32_ps(kq2_sumi(&b, a, f)),
-                                     acc[k]);
+            __m256 s = _mm256_cvtepi32_ps(kq2_sumi(&b, a, f));
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.d * a->d), s, acc[k]);
             if (f.has_min) {
                 __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
                 acc_m[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.dmin * a->d),

@@ -62,9 +62,11 @@ static void q5k_row_dot4(int64_t nb, const block_q5_K *w, const block_q8_K *cons
         for (int k = 0; k < 4; k++) {
             const block_q8_K *ak = &a[k][ib];
             __m256i sumi = _mm256_setzero_si256();
-            for (int c = 0; c < 4; c++)
-                sumi = _mm256_add_epi32(sumi, kq_k4_pair(lo[c], hi[c], kq_bcast16(sc, 2 * c),
-                                                         kq_bcast16(sc, 2 * c + 1), ak->qs + 64 * c));
+            for (int c = 0; c < 4; c++) {
+                __m256i p = kq_k4_pair(lo[c], hi[c], kq_bcast16(sc, 2 * c),
+                                       kq_bcast16(sc, 2 * c + 1), ak->qs + 64 * c);
+                sumi = _mm256_add_epi32(sumi, p);
+            }
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * ak->d), _mm256_cvtepi32_ps(sumi), acc[k]);
             acc_m[k] = _mm_fmadd_ps(_mm_set1_ps(dmin * ak->d),
                                     _mm_cvtepi32_ps(kq_k4_msum(mins, ak)), acc_m[k]);
