@@ -51,6 +51,19 @@ static void print_string(const char *s, uint64_t len) {
         printf("...(%" PRIu64 " bytes)", len);
 }
 
+/* Keys and tensor names are bytes from the file: control characters are
+ * escaped so that a hostile name cannot break the one-line-per-entry layout
+ * or send escape sequences to the terminal. */
+static void print_name(const char *s) {
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch == 0x7f || ch == '\\')
+            printf("\\x%02x", ch);
+        else
+            putchar(ch);
+    }
+}
+
 static void print_value(const hearth_gguf_value *v, int depth);
 
 static void print_array(const hearth_gguf_value *v, int depth) {
@@ -100,7 +113,9 @@ static void print_metadata(const hearth_gguf *g) {
         hearth_gguf_value v;
         if (hearth_gguf_value_at(g, i, &v) != HEARTH_OK)
             continue;
-        printf("  %s  %s  ", hearth_gguf_key(g, i), value_type_name(v.type));
+        fputs("  ", stdout);
+        print_name(hearth_gguf_key(g, i));
+        printf("  %s  ", value_type_name(v.type));
         print_value(&v, 0);
         putchar('\n');
     }
@@ -111,7 +126,9 @@ static void print_tensors(const hearth_gguf *g) {
     printf("\ntensors:\n");
     for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {
         const hearth_gguf_tensor *t = hearth_gguf_tensor_at(g, i);
-        printf("  %s  %s  ", t->name, hearth_type_name(t->type));
+        fputs("  ", stdout);
+        print_name(t->name);
+        printf("  %s  ", hearth_type_name(t->type));
         uint64_t n = 1;
         for (uint32_t d = 0; d < t->n_dims; d++) {
             printf(d ? " x %" PRId64 : "%" PRId64, t->ne[d]);

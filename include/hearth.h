@@ -332,10 +332,13 @@ HEARTH_API const hearth_gguf *hearth_model_gguf(const hearth_model *model);
 /* Converts `len` bytes of UTF-8 text into token ids.
  * add_special: add BOS/EOS as the model's metadata says (tokenizer.ggml.add_bos_token...).
  * parse_special: recognise control-token text ("<|eot_id|>") as those tokens;
- * otherwise it is tokenized as plain text. Invalid UTF-8 is tokenized byte for byte
- * through byte-fallback tokens (SentencePiece) or the byte alphabet (BPE) and
- * never read past `len`. Writes the count to *n_out; if it exceeds `n_max`,
- * returns HEARTH_ERR_BUFFER_TOO_SMALL with the needed count in *n_out. */
+ * otherwise it is tokenized as plain text (user-defined tokens are always
+ * recognised, as in the reference tokenizers). Invalid UTF-8 and NUL bytes are
+ * tokenized byte for byte through byte-fallback tokens (SentencePiece) or the
+ * byte alphabet (BPE), so detokenizing gives the bytes back; WordPiece drops
+ * them like control characters. Nothing is read past `len`. Writes the count to
+ * *n_out; if it exceeds `n_max`, returns HEARTH_ERR_BUFFER_TOO_SMALL with the
+ * needed count in *n_out and writes no tokens (tokens may be NULL when n_max is 0). */
 HEARTH_API hearth_status hearth_tokenize(const hearth_model *model, const char *text, size_t len,
                                          bool add_special, bool parse_special, int32_t *tokens,
                                          size_t n_max, size_t *n_out);
@@ -372,19 +375,54 @@ typedef struct hearth_chat_message {
 
 /* Renders a conversation into prompt text with the chat template family of
  * `model` (recognised from tokenizer.chat_template), or with the family named by
- * `template_name` when non-NULL ("llama2", "llama3", "chatml", "phi3", "gemma",
- * "mistral-v1", "mistral-v3", "mistral-v7", "mistral-nemo", "deepseek-r1",
- * "command-r", "zephyr", "vicuna"; see README). `model` may be NULL when
- * template_name is given (BOS/EOS text then follows the family's usual tokens).
+ * `template_name` when non-NULL ("llama2", "llama3", "llama3.1", "chatml",
+ * "qwen2.5", "qwen3", "phi3", "gemma", "mistral-v1", "mistral-v3", "mistral-v7",
+ * "mistral-nemo", "deepseek-r1", "deepseek-r1-llama-cpp", "deepseek3", "command-r",
+ * "zephyr", "vicuna"; aliases in the README; an unknown name is
+ * HEARTH_ERR_INVALID_ARG). `model` may be NULL when template_name is given (BOS/EOS
+ * text then follows the family's usual tokens). Roles must be "system", "user" or
+ * "assistant" (HEARTH_ERR_INVALID_ARG otherwise).
  * add_generation_prompt appends the opening of the assistant turn.
  * The text includes the BOS text where the family's template has it.
  * An unknown template falls back to ChatML with a warning to the model's log.
  * HEARTH_ERR_BUFFER_TOO_SMALL with *n_out = bytes needed (without the NUL);
- * otherwise buf is NUL-terminated and *n_out is its length. Thread-safe. */
+ * otherwise buf is NUL-terminated and *n_out is its length. buf may be NULL when
+ * size is 0 (size query). Thread-safe. Same as hearth_chat_apply_ex() with
+ * default params apart from template_name and add_generation_prompt. */
 HEARTH_API hearth_status hearth_chat_apply(const hearth_model *model, const char *template_name,
                                            const hearth_chat_message *messages, size_t n_messages,
                                            bool add_generation_prompt, char *buf, size_t size,
                                            size_t *n_out);
+
+/* Everything hearth_chat_apply_ex() can be told besides the messages. Every
+ * pointer is borrowed for the duration of the call only. */
+typedef struct hearth_chat_params {
+    const char *template_name; /* family name; NULL = recognise the template (default) */
+    const char *template_text; /* a Jinja chat template to recognise instead of the
+                                  model's tokenizer.chat_template; NULL = the model's */
+    bool add_generation_prompt; /* default true */
+    const char *bos_text;      /* NULL = the model's BOS token text, else the family's usual */
+    const char *eos_text;      /* NULL = the model's EOS token text, else the family's usual */
+    const char *date;          /* "26 Jul 2024" form, printed by Llama 3.1+ templates;
+                                  NULL = the template's own default (a fixed date written
+                                  in it, or today in local time, as transformers does) */
+    hearth_log_fn log_fn;      /* warnings; NULL = the model's log callback */
+    void *log_user;
+} hearth_chat_params;
+HEARTH_API hearth_chat_params hearth_chat_default_params(void);
+
+/* As hearth_chat_apply(), with params (NULL = defaults). Without a model, one of
+ * template_name / template_text is required (HEARTH_ERR_INVALID_ARG otherwise).
+ * Thread-safe. */
+HEARTH_API hearth_status hearth_chat_apply_ex(const hearth_model *model,
+                                              const hearth_chat_params *params,
+                                              const hearth_chat_message *messages,
+                                              size_t n_messages, char *buf, size_t size,
+                                              size_t *n_out);
+
+/* Name of the family (as accepted by template_name) that a Jinja chat template
+ * implements, or NULL when hearth does not recognise it. Static string. Thread-safe. */
+HEARTH_API const char *hearth_chat_detect(const char *template_text);
 
 /* ==== Context ============================================================ */
 typedef enum hearth_kv_type { HEARTH_KV_F16 = 0, HEARTH_KV_F32 = 1 } hearth_kv_type;
@@ -482,15 +520,45 @@ HEARTH_API void hearth_sampler_reset(hearth_sampler *sampler);
 
 /* ==== Quantization ======================================================= */
 typedef struct hearth_quantize_params {
-    bool progress;         /* report progress through log_fn at INFO level */
-    hearth_log_fn log_fn;
+    /* Report each tensor through log_fn at INFO level once it is written, as
+     * "[i/n] p% name SRC -> DST [ne0 x ne1 ...]" (i counts from 1, p is the share
+     * of the source bytes done), so that a program can draw a progress bar. */
+    bool progress;
+    hearth_log_fn log_fn; /* warnings (fallback types) and progress; default NULL */
     void *log_user;
+    int32_t n_threads;    /* threads that quantize rows; 0 = physical cores */
 } hearth_quantize_params;
 HEARTH_API hearth_quantize_params hearth_quantize_default_params(void);
 
+/* A quantization preset, as llama.cpp's llama-quantize names it. */
+typedef struct hearth_quantize_preset {
+    const char *name;        /* canonical name, e.g. "Q4_K_M"; static storage */
+    uint32_t file_type;      /* value written to general.file_type (llama.cpp's LLAMA_FTYPE) */
+    uint32_t default_type;   /* GGUF type id of the weight matrices no rule changes */
+    const char *description; /* one line; static storage */
+} hearth_quantize_preset;
+
+/* Preset i (0-based, in llama-quantize's listing order) into *out; false, with
+ * *out untouched, when i is past the last. Thread-safe. */
+HEARTH_API bool hearth_quantize_preset_at(int32_t i, hearth_quantize_preset *out);
+/* Looks a preset up by name: case-insensitive; "Q3_K", "Q4_K" and "Q5_K" mean
+ * the _M presets; a bare number is a LLAMA_FTYPE value. HEARTH_ERR_INVALID_ARG
+ * (naming the known presets) when there is no such preset. Thread-safe. */
+HEARTH_API hearth_status hearth_quantize_preset_find(const char *name, hearth_quantize_preset *out);
+
 /* Converts an F32/F16/BF16 GGUF file into `preset` ("Q4_0", "Q4_K_M", "IQ4_XS",
- * ... as llama.cpp's llama-quantize names them), choosing each tensor's type as
- * that tool does. Streams: memory is about one tensor. Thread-safe. */
+ * ... see hearth_quantize_preset_at()), giving each tensor the type llama.cpp's
+ * llama-quantize gives it (per-role exceptions and row-length fallbacks
+ * included). All metadata is copied; general.file_type and
+ * general.quantization_version (2) are set. Tensors are written in
+ * llama-quantize's order. Streams: tensor data is read with pread() in chunks
+ * of about 8 MiB, so memory is two chunks plus one float row per thread,
+ * whatever the model size. `params` may be NULL (defaults).
+ * Statuses: HEARTH_ERR_INVALID_ARG (unknown preset, NULL path, output path is
+ * the input file), HEARTH_ERR_IO, HEARTH_ERR_FORMAT (bad input file),
+ * HEARTH_ERR_UNSUPPORTED (a tensor to convert is already quantized, or a target
+ * type has no quantizer), HEARTH_ERR_NOMEM. On failure no output file is left.
+ * Thread-safe (calls on different files may run at once). */
 HEARTH_API hearth_status hearth_quantize_file(const char *in_path, const char *out_path,
                                               const char *preset,
                                               const hearth_quantize_params *params);

@@ -3,8 +3,9 @@
  * THE CONTRACT (holds for every slot unless the slot's comment says otherwise)
  * - `n` counts values; for a block format it is a multiple of the block size.
  * - Pointers are `restrict`: inputs and outputs never overlap unless stated.
- * - No alignment is assumed (unaligned loads); a kernel never reads or writes
- *   past the `n` values it was given.
+ * - Rows are aligned to their element or block struct (4 bytes for F32 and
+ *   Q8_K, 2 for the others); nothing more is assumed (unaligned vector loads).
+ *   A kernel never reads or writes past the `n` values it was given.
  * - Kernels are single-threaded, never allocate, never touch globals, and never
  *   fail: the caller has validated shapes. Parallelism is the caller's (lib/).
  * - The scalar reference (kernels/ref/, `hearth_kernels_ref`) is the

@@ -45,34 +45,69 @@ const char *gguf_value_type_name(hearth_gguf_type type) {
 
 /* ==== Name index ========================================================= */
 
-uint64_t gguf_hash(const char *s, uint64_t len) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (uint64_t i = 0; i < len; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+/* Names are kept in a sorted index rather than a hash table: sorting is
+ * O(n log n) whatever the names are, so a file crafted for hash collisions
+ * cannot turn the duplicate check into a quadratic hang. */
+
+static const char *entry_name(const hearth_gguf *g, bool tensors, int64_t i) {
+    return tensors ? g->tensors[i].name : g->kv[i].key;
 }
 
-hearth_status gguf_index_init(gguf_index *ix, uint64_t n_entries) {
-    /* n_entries is bounded by the file size (checked by the caller), so the
-     * doubling below cannot overflow. */
-    uint64_t n = 8;
-    while (n < 2 * n_entries)
-        n *= 2;
-    ix->slots = malloc(n * sizeof *ix->slots);
-    if (!ix->slots)
+typedef struct sort_ctx {
+    const hearth_gguf *g;
+    bool tensors;
+} sort_ctx;
+
+static int by_name(const void *a, const void *b, void *arg) {
+    const sort_ctx *sc = arg;
+    int64_t ia = *(const int64_t *)a, ib = *(const int64_t *)b;
+    /* Names never contain NUL (copy_name refuses them), so strcmp is exact. */
+    int d = strcmp(entry_name(sc->g, sc->tensors, ia), entry_name(sc->g, sc->tensors, ib));
+    if (d != 0)
+        return d;
+    return ia < ib ? -1 : ia > ib; /* equal names: file order, so [i] is the first */
+}
+
+/* Sorts the entries by name. On a duplicate returns its two indexes (file
+ * order) in *first / *second; otherwise both are -1. */
+static hearth_status index_build(hearth_gguf *g, bool tensors, int64_t *first,
+                                 int64_t *second) {
+    gguf_index *ix = tensors ? &g->tensor_index : &g->kv_index;
+    int64_t n = tensors ? g->n_tensors : g->n_kv;
+    *first = *second = -1;
+    ix->order = malloc((size_t)(n ? n : 1) * sizeof *ix->order);
+    if (!ix->order)
         return HEARTH_ERR_NOMEM;
-    for (uint64_t i = 0; i < n; i++)
-        ix->slots[i] = -1;
-    ix->n_slots = n;
+    for (int64_t i = 0; i < n; i++)
+        ix->order[i] = i;
+    ix->n = n;
+    sort_ctx sc = {g, tensors};
+    qsort_r(ix->order, (size_t)n, sizeof *ix->order, by_name, &sc);
+    for (int64_t i = 1; i < n; i++) {
+        if (strcmp(entry_name(g, tensors, ix->order[i - 1]),
+                   entry_name(g, tensors, ix->order[i])) == 0) {
+            *first = ix->order[i - 1];
+            *second = ix->order[i];
+            return HEARTH_OK;
+        }
+    }
     return HEARTH_OK;
 }
 
-void gguf_index_free(gguf_index *ix) {
-    free(ix->slots);
-    ix->slots = NULL;
-    ix->n_slots = 0;
+int64_t gguf_index_find(const hearth_gguf *g, bool tensors, const char *name) {
+    const gguf_index *ix = tensors ? &g->tensor_index : &g->kv_index;
+    int64_t lo = 0, hi = ix->n; /* binary search in [lo, hi) */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(entry_name(g, tensors, ix->order[mid]), name);
+        if (d == 0)
+            return ix->order[mid];
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
 }
 
 /* ==== Freeing ============================================================ */
@@ -104,8 +139,9 @@ void gguf_free(hearth_gguf *g) {
             free((char *)g->tensors[i].name);
         free(g->tensors);
     }
-    gguf_index_free(&g->kv_index);
-    gguf_index_free(&g->tensor_index);
+    free(g->kv_index.order);
+    free(g->tensor_index.order);
+    free(g->tensor_info_offset);
     mapfile_close(&g->file);
     free(g->path);
     free(g);
@@ -306,41 +342,6 @@ static hearth_status parse_array(cursor *c, gguf_array *a, int depth, const char
 
 /* ==== Key/value pairs ==================================================== */
 
-static int64_t index_lookup(const hearth_gguf *g, const gguf_index *ix, bool tensors,
-                            const char *name, uint64_t len, uint64_t h) {
-    uint64_t mask = ix->n_slots - 1;
-    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
-        int64_t at = ix->slots[i];
-        if (at < 0)
-            return -1;
-        const char *other = tensors ? g->tensors[at].name : g->kv[at].key;
-        if (strncmp(other, name, len) == 0 && other[len] == '\0')
-            return at;
-    }
-}
-
-int64_t gguf_index_find(const hearth_gguf *g, bool tensors, const char *name, uint64_t len) {
-    const gguf_index *ix = tensors ? &g->tensor_index : &g->kv_index;
-    if (!ix->slots)
-        return -1;
-    return index_lookup(g, ix, tensors, name, len, gguf_hash(name, len));
-}
-
-/* Inserts entry `idx` unless the name is taken; returns the earlier index or -1. */
-static int64_t index_insert(hearth_gguf *g, gguf_index *ix, bool tensors, int64_t idx,
-                            const char *name, uint64_t len) {
-    uint64_t h = gguf_hash(name, len);
-    int64_t found = index_lookup(g, ix, tensors, name, len, h);
-    if (found >= 0)
-        return found;
-    uint64_t mask = ix->n_slots - 1;
-    uint64_t i = h & mask;
-    while (ix->slots[i] >= 0)
-        i = (i + 1) & mask;
-    ix->slots[i] = idx;
-    return -1;
-}
-
 static bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
 
 static hearth_status parse_kv(hearth_gguf *g, cursor *c, int64_t idx) {
@@ -352,12 +353,6 @@ static hearth_status parse_kv(hearth_gguf *g, cursor *c, int64_t idx) {
     HEARTH_TRY(take_string(c, ctx, "key", &key, &kv->key_len));
     HEARTH_TRY(copy_name(c, kv->file_offset, key, kv->key_len, "key", &kv->key));
     snprintf(ctx, sizeof ctx, "key '%.80s'", kv->key);
-    int64_t dup = index_insert(g, &g->kv_index, false, idx, kv->key, kv->key_len);
-    if (dup >= 0)
-        return hearth_fail(c->e, HEARTH_ERR_FORMAT,
-                           "%s: offset %" PRIu64 ": %s appears twice (first at offset %" PRIu64
-                           "); keys must be unique", c->where, kv->file_offset, ctx,
-                           g->kv[dup].file_offset);
 
     hearth_gguf_type type;
     HEARTH_TRY(take_value_type(c, ctx, "value type", &type));
@@ -417,10 +412,7 @@ static hearth_status parse_tensor_info(hearth_gguf *g, cursor *c, int64_t idx) {
     HEARTH_TRY(copy_name(c, start, name, name_len, "tensor name", &copy));
     t->name = copy;
     snprintf(ctx, sizeof ctx, "tensor '%.80s'", t->name);
-    if (index_insert(g, &g->tensor_index, true, idx, t->name, name_len) >= 0)
-        return hearth_fail(c->e, HEARTH_ERR_FORMAT,
-                           "%s: offset %" PRIu64 ": %s appears twice; tensor names must be unique",
-                           c->where, start, ctx);
+    g->tensor_info_offset[idx] = start;
 
     uint64_t at = c->pos;
     HEARTH_TRY(take_u32(c, ctx, "n_dims", &t->n_dims));
@@ -448,7 +440,7 @@ static hearth_status parse_tensor_info(hearth_gguf *g, cursor *c, int64_t idx) {
         hearth_type_traits_of(t->type < HEARTH_TYPE_COUNT ? (int)t->type : -1);
     if (tt->removed)
         return hearth_fail(c->e, HEARTH_ERR_UNSUPPORTED,
-                           "%s: offset %" PRIu64 ": %s has type %s (id %u), which was removed "
+                           "%s: offset %" PRIu64 ": %s: tensor type %s (id %u) was removed "
                            "from GGUF", c->where, at, ctx, tt->name, t->type);
     if (tt->block_size == 0)
         return hearth_fail(c->e, HEARTH_ERR_UNSUPPORTED,
@@ -462,14 +454,15 @@ static hearth_status parse_tensor_info(hearth_gguf *g, cursor *c, int64_t idx) {
     /* Bytes = blocks per row * block bytes * ne1 * ne2 * ne3; every partial
      * product is checked, including the element count, which must fit int64. */
     uint64_t n_elems = 1;
-    uint64_t n_bytes = (uint64_t)t->ne[0] / tt->block_size * tt->type_size;
-    bool overflow = n_bytes > (uint64_t)INT64_MAX;
+    uint64_t n_bytes;
+    bool overflow = hearth_mul_overflow_u64((uint64_t)t->ne[0] / tt->block_size, tt->type_size,
+                                            &n_bytes) != 0;
     for (int d = 0; d < 4; d++) {
         overflow |= hearth_mul_overflow_u64(n_elems, (uint64_t)t->ne[d], &n_elems) != 0;
         if (d > 0)
             overflow |= hearth_mul_overflow_u64(n_bytes, (uint64_t)t->ne[d], &n_bytes) != 0;
     }
-    if (overflow || n_elems > (uint64_t)INT64_MAX)
+    if (overflow || n_elems > (uint64_t)INT64_MAX || n_bytes > (uint64_t)INT64_MAX)
         return hearth_fail(c->e, HEARTH_ERR_FORMAT,
                            "%s: offset %" PRIu64 ": %s: shape %" PRId64 " x %" PRId64 " x %" PRId64
                            " x %" PRId64 " overflows 64-bit element or byte counts", c->where,
@@ -590,8 +583,8 @@ hearth_status gguf_parse(hearth_gguf *g, hearth_errbuf *e) {
 
     g->kv = calloc(n_kv ? n_kv : 1, sizeof *g->kv);
     g->tensors = calloc(n_tensors ? n_tensors : 1, sizeof *g->tensors);
-    if (!g->kv || !g->tensors || gguf_index_init(&g->kv_index, n_kv) != HEARTH_OK ||
-        gguf_index_init(&g->tensor_index, n_tensors) != HEARTH_OK)
+    g->tensor_info_offset = calloc(n_tensors ? n_tensors : 1, sizeof *g->tensor_info_offset);
+    if (!g->kv || !g->tensors || !g->tensor_info_offset)
         return hearth_fail(e, HEARTH_ERR_NOMEM, "%s: out of memory for %" PRIu64 " keys and %"
                            PRIu64 " tensors", c.where, n_kv, n_tensors);
     /* n_kv / n_tensors count the entries filled so far, so gguf_free() after a
@@ -600,10 +593,26 @@ hearth_status gguf_parse(hearth_gguf *g, hearth_errbuf *e) {
         g->n_kv = (int64_t)i + 1;
         HEARTH_TRY(parse_kv(g, &c, (int64_t)i));
     }
+    int64_t first, second;
+    if (index_build(g, false, &first, &second) != HEARTH_OK)
+        return hearth_fail(e, HEARTH_ERR_NOMEM, "%s: out of memory", c.where);
+    if (first >= 0)
+        return hearth_fail(e, HEARTH_ERR_FORMAT,
+                           "%s: offset %" PRIu64 ": key '%.80s' appears twice (first at offset %"
+                           PRIu64 "); keys must be unique", c.where, g->kv[second].file_offset,
+                           g->kv[second].key, g->kv[first].file_offset);
     for (uint64_t i = 0; i < n_tensors; i++) {
         g->n_tensors = (int64_t)i + 1;
         HEARTH_TRY(parse_tensor_info(g, &c, (int64_t)i));
     }
+    if (index_build(g, true, &first, &second) != HEARTH_OK)
+        return hearth_fail(e, HEARTH_ERR_NOMEM, "%s: out of memory", c.where);
+    if (first >= 0)
+        return hearth_fail(e, HEARTH_ERR_FORMAT,
+                           "%s: offset %" PRIu64 ": tensor '%.80s' appears twice (first at offset %"
+                           PRIu64 "); tensor names must be unique", c.where,
+                           g->tensor_info_offset[second], g->tensors[second].name,
+                           g->tensor_info_offset[first]);
 
     /* The data section starts at the next multiple of the alignment. A file
      * without tensor data (vocab-only files) may end before that point. */

@@ -60,11 +60,11 @@ typedef struct gguf_kv {
     gguf_array array;
 } gguf_kv;
 
-/* Open-addressing hash index from a name to a position, for duplicate checks
- * at parse time and O(1) lookups afterwards. */
+/* Entries sorted by name, for duplicate checks at parse time and lookups by
+ * binary search afterwards. */
 typedef struct gguf_index {
-    int64_t *slots;  /* (n_slots) entry index, -1 = empty */
-    uint64_t n_slots; /* power of two, at least twice the number of entries */
+    int64_t *order; /* (n) entry indexes in strcmp order of their names */
+    int64_t n;
 } gguf_index;
 
 struct hearth_gguf {
@@ -84,6 +84,7 @@ struct hearth_gguf {
 
     int64_t n_tensors;
     hearth_gguf_tensor *tensors; /* (n_tensors) in file order */
+    uint64_t *tensor_info_offset; /* (n_tensors) file offset of each info, for messages */
     gguf_index tensor_index;
 };
 
@@ -92,12 +93,8 @@ uint32_t gguf_value_size(hearth_gguf_type type);
 /* "UINT8" ... "FLOAT64", or "invalid". */
 const char *gguf_value_type_name(hearth_gguf_type type);
 
-/* Hash index over names (both parse and lookup). */
-uint64_t gguf_hash(const char *s, uint64_t len);
-hearth_status gguf_index_init(gguf_index *ix, uint64_t n_entries);
-void gguf_index_free(gguf_index *ix);
-/* Index of the key (tensors = false) or tensor named name[0..len), or -1. */
-int64_t gguf_index_find(const hearth_gguf *g, bool tensors, const char *name, uint64_t len);
+/* Index of the key (tensors = false) or tensor named `name`, or -1. */
+int64_t gguf_index_find(const hearth_gguf *g, bool tensors, const char *name);
 
 /* Decodes one fixed-size scalar of `type` stored little-endian at p. */
 void gguf_decode_scalar(hearth_gguf_type type, const uint8_t *p, hearth_gguf_value *v);

@@ -9,7 +9,7 @@
 
 #include <inttypes.h> /* PRIu64 in messages */
 #include <stdlib.h>   /* calloc, free */
-#include <string.h>   /* strlen, strdup, strcasecmp */
+#include <string.h>   /* strlen, strdup, memset */
 #include <strings.h>  /* strcasecmp */
 
 /* ==== Open / close ======================================================= */
@@ -96,7 +96,7 @@ const char *hearth_gguf_key(const hearth_gguf *g, int64_t i) {
 int64_t hearth_gguf_find_key(const hearth_gguf *g, const char *key) {
     if (!g || !key)
         return -1;
-    return gguf_index_find(g, false, key, strlen(key));
+    return gguf_index_find(g, false, key);
 }
 
 hearth_status hearth_gguf_value_at(const hearth_gguf *g, int64_t i, hearth_gguf_value *out) {
@@ -282,7 +282,7 @@ const hearth_gguf_tensor *hearth_gguf_tensor_at(const hearth_gguf *g, int64_t i)
 const hearth_gguf_tensor *hearth_gguf_find_tensor(const hearth_gguf *g, const char *name) {
     if (!g || !name)
         return NULL;
-    int64_t i = gguf_index_find(g, true, name, strlen(name));
+    int64_t i = gguf_index_find(g, true, name);
     return i < 0 ? NULL : &g->tensors[i];
 }
 

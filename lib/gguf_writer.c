@@ -14,6 +14,7 @@
 #include <stdio.h>    /* FILE, fopen, fwrite */
 #include <stdlib.h>   /* malloc, realloc, free */
 #include <string.h>   /* strlen, strcmp, strerror */
+#include <sys/stat.h> /* fstat: is the output a regular file */
 #include <unistd.h>   /* unlink */
 
 typedef struct writer_tensor {
@@ -33,6 +34,7 @@ struct hearth_gguf_writer {
     hearth_status status;    /* first failure; every later call repeats it */
     char msg[512];
     enum writer_state state;
+    bool remove_on_failure;  /* the path is a regular file we created */
 
     uint8_t *kv;             /* (kv_len) serialised key/value pairs */
     size_t kv_len, kv_cap;
@@ -93,6 +95,10 @@ hearth_status hearth_gguf_writer_create(const char *path, hearth_gguf_writer **o
         free(w);
         return st;
     }
+    /* Only a regular file is deleted on failure: "/dev/null" or a pipe given
+     * as the path must never be unlinked. */
+    struct stat st;
+    w->remove_on_failure = fstat(fileno(w->f), &st) == 0 && S_ISREG(st.st_mode);
     w->alignment = GGUF_DEFAULT_ALIGNMENT;
     *out = w;
     return HEARTH_OK;
@@ -103,7 +109,7 @@ void hearth_gguf_writer_free(hearth_gguf_writer *w) {
         return;
     if (w->f)
         fclose(w->f);
-    if (w->state != FINISHED)
+    if (w->state != FINISHED && w->remove_on_failure)
         unlink(w->path);
     for (uint64_t i = 0; i < w->n_kv; i++)
         free(w->keys[i]);
@@ -377,9 +383,10 @@ hearth_status hearth_gguf_writer_add_tensor(hearth_gguf_writer *w, const char *n
         return fail(w, HEARTH_ERR_INVALID_ARG, "%s: tensor '%s': ne[0] = %" PRId64 " is not a "
                     "multiple of the %s block size %u", fn, name, dims[0], tt->name,
                     tt->block_size);
-    uint64_t n_bytes = (uint64_t)dims[0] / tt->block_size * tt->type_size;
+    uint64_t n_bytes;
     uint64_t n_elems = 1;
-    bool overflow = false;
+    bool overflow = hearth_mul_overflow_u64((uint64_t)dims[0] / tt->block_size, tt->type_size,
+                                            &n_bytes) != 0;
     for (int d = 0; d < 4; d++) {
         overflow |= hearth_mul_overflow_u64(n_elems, (uint64_t)dims[d], &n_elems) != 0;
         if (d > 0)

@@ -1,8 +1,8 @@
-/* model_load.c - opening a model file: GGUF, tokenizer, hyper-parameters.
+/* model_load.c - opening a model file: GGUF, tokenizer, hyper-parameters, weights.
  *
- * For now this handles vocab_only loads (GGUF + tokenizer, any architecture);
- * a full load returns HEARTH_ERR_UNSUPPORTED naming the architecture until the
- * weight loading (lib/model*.c, issue 3) extends this file. The model is
+ * vocab_only loads stop after the tokenizer (any architecture). A full load
+ * binds the weights of a supported architecture (llama: lib/model_llama.c) and
+ * refuses any other with HEARTH_ERR_UNSUPPORTED naming it. The model is
  * immutable once hearth_model_load() returns.
  */
 #include <stdio.h>  /* snprintf */
@@ -22,6 +22,7 @@ void hearth_model_free(hearth_model *model) {
     if (!model)
         return;
     tokenizer_free(model->tok);
+    llama_weights_free(model->llama);
     hearth_gguf_close(model->gguf);
     free(model->path);
     free(model);
@@ -60,11 +61,22 @@ hearth_status hearth_model_load(const char *path, const hearth_model_params *par
         return hearth_set_error(st, "%s: %s", path, err.msg);
     }
     if (!m->params.vocab_only) {
-        hearth_model_free(m);
-        return hearth_set_error(HEARTH_ERR_UNSUPPORTED,
-                                "%s: architecture '%s': full model loading is not available in "
-                                "this build (vocab_only loads work)",
-                                path, arch);
+        if (strcmp(arch, "llama") != 0) /* arch lives in the mapping: format first */
+            st = hearth_fail(&err, HEARTH_ERR_UNSUPPORTED,
+                             "architecture '%s' is not supported (supported: llama; vocab_only "
+                             "loads work for any architecture)",
+                             arch);
+        else
+            st = llama_weights_load(&m->llama, m->gguf, &err);
+        if (st == HEARTH_OK && m->llama->hp.n_vocab != tokenizer_n_vocab(m->tok))
+            st = hearth_fail(&err, HEARTH_ERR_FORMAT,
+                             "tensor token_embd.weight has %lld rows: expected the vocabulary "
+                             "size %d",
+                             (long long)m->llama->hp.n_vocab, (int)tokenizer_n_vocab(m->tok));
+        if (st != HEARTH_OK) {
+            hearth_model_free(m);
+            return hearth_set_error(st, "%s: %s", path, err.msg);
+        }
     }
     *out = m;
     return HEARTH_OK;
@@ -103,5 +115,12 @@ hearth_status hearth_model_info_get(const hearth_model *model, hearth_model_info
     out->n_head_kv = arch_i32(g, out->arch, "attention.head_count_kv");
     out->n_ff = arch_i32(g, out->arch, "feed_forward_length");
     out->vocab_only = model->params.vocab_only;
+    if (model->llama) { /* the values the forward pass uses, defaults applied */
+        const llama_hparams *hp = &model->llama->hp;
+        out->n_ctx_train = (int32_t)hp->n_ctx_train;
+        out->n_head_kv = (int32_t)hp->n_head_kv;
+        out->n_params = model->llama->n_params;
+        out->weight_bytes = model->llama->weight_bytes;
+    }
     return HEARTH_OK;
 }

@@ -11,10 +11,22 @@
  */
 #include "prefill.h"
 
+#include <stdlib.h> /* aligned_alloc, free */
+#include <string.h> /* memcpy */
 
-/* Tokens per mat_dot call: activations of one tile (64 x 2048 int8 = 136 KB
- * for Q8_0) stay in L2 while the row chunk is swept across them. */
-enum { TOKEN_TILE = 64 };
+#include "prefill_attn.h"
+
+#ifdef HEARTH_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+
+/* Tokens per mat_dot call: the activations of one tile (32 x 2048 values =
+ * 68 KB in Q8_0) stay in L2 while weight rows are swept across them. */
+enum { TOKEN_TILE = 32 };
+/* Weight rows per BLAS task: 64 x 5632 floats = 1.4 MiB of converted weights,
+ * multiplied against the whole batch in one sgemm. */
+enum { BLAS_ROWS = 64 };
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -87,11 +99,14 @@ typedef struct matmul_job {
     int64_t ldy;
 } matmul_job;
 
-/* Task = one row chunk x one token tile; consecutive tasks share the row chunk,
- * so a thread picking up the next task usually finds the weights in cache. */
+/* Task = one row chunk x one token tile, numbered tile-major: consecutive
+ * tasks share the token tile, whose converted activations stay in L2 while the
+ * weight rows stream past (measured slightly faster than chunk-major at pp512,
+ * on a noisy machine). */
 static void matmul_task(void *arg, int64_t task, int thread) {
     const matmul_job *j = arg;
-    int64_t chunk = task / j->n_tiles, tile = task % j->n_tiles;
+    int64_t n_chunks = (j->n_out + j->rows - 1) / j->rows;
+    int64_t tile = task / n_chunks, chunk = task % n_chunks;
     int64_t r0 = chunk * j->rows, nr = j->n_out - r0 < j->rows ? j->n_out - r0 : j->rows;
     int64_t c0 = tile * TOKEN_TILE, nc = j->n_tok - c0 < TOKEN_TILE ? j->n_tok - c0 : TOKEN_TILE;
     j->mat_dot(j->n_in, nr, nc, j->y + c0 * j->ldy + r0, j->ldy, j->w + (size_t)r0 * j->w_row,
@@ -119,11 +134,116 @@ void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wty
     tp_parallel_for(tp, ceil_div(n_out, j.rows) * j.n_tiles, matmul_task, &j);
 }
 
-void pf_matmul(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
-               int64_t n_out, const float *x, int64_t ldx, int64_t n_tok, void *scratch,
-               float *y, int64_t ldy) {
+/* ---- BLAS path ------------------------------------------------------------ */
+
+/* Batch size from which converting float weights to F32 and calling sgemm beats
+ * the kernel table's mat_dot (measured on this machine, README "BLAS"); 0 =
+ * never. Quantized types stay on the int8 kernels. */
+static int64_t blas_crossover(int wtype) {
+#ifdef HEARTH_HAVE_BLAS
+    switch (wtype) {
+    case HEARTH_TYPE_F32:
+    case HEARTH_TYPE_F16:
+    case HEARTH_TYPE_BF16:
+        return 16;
+    default:
+        return 0;
+    }
+#else
+    (void)wtype;
+    return 0;
+#endif
+}
+
+bool pf_use_blas(int wtype, int64_t n_tok) {
+    int64_t c = blas_crossover(wtype);
+    return c > 0 && n_tok >= c;
+}
+
+typedef struct blas_job {
+    const hearth_kernels *k;
+    pf_workspace *ws;
+    const char *w;
+    int wtype;
+    size_t w_row;
+    int64_t n_in, n_out, n_tok, ldx, ldy;
+    const float *x;
+    float *y;
+} blas_job;
+
+#ifdef HEARTH_HAVE_BLAS
+static void blas_task(void *arg, int64_t task, int thread) {
+    const blas_job *j = arg;
+    int64_t r0 = task * BLAS_ROWS, nr = j->n_out - r0 < BLAS_ROWS ? j->n_out - r0 : BLAS_ROWS;
+    float *wf = j->ws->mem + (size_t)thread * j->ws->floats_per_thread; /* [nr x n_in] */
+    for (int64_t r = 0; r < nr; r++) {
+        const char *src = j->w + (size_t)(r0 + r) * j->w_row;
+        if (j->wtype == HEARTH_TYPE_F32)
+            memcpy(wf + r * j->n_in, src, (size_t)j->n_in * sizeof *wf);
+        else
+            j->k->dequantize_row[j->wtype](src, wf + r * j->n_in, j->n_in);
+    }
+    /* y[:, r0:r0+nr] = x (n_tok x n_in) . wf^T */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->n_tok, (int)nr, (int)j->n_in,
+                1.0f, j->x, (int)j->ldx, wf, (int)j->n_in, 0.0f, j->y + r0, (int)j->ldy);
+}
+#endif
+
+void pf_matmul(threadpool *tp, const hearth_kernels *k, pf_workspace *ws, const void *w,
+               int wtype, int64_t n_in, int64_t n_out, const float *x, int64_t ldx, int64_t n_tok,
+               void *scratch, float *y, int64_t ldy) {
+#ifdef HEARTH_HAVE_BLAS
+    if (ws && pf_use_blas(wtype, n_tok) && n_in <= ws->max_n_in) {
+        blas_job j = {k, ws, w, wtype, hearth_row_bytes(wtype, n_in), n_in, n_out, n_tok, ldx,
+                      ldy, x, y};
+        tp_parallel_for(tp, (n_out + BLAS_ROWS - 1) / BLAS_ROWS, blas_task, &j);
+        return;
+    }
+#endif
     pf_quantize(tp, k, wtype, x, ldx, n_in, n_tok, scratch);
     pf_matmul_q(tp, k, w, wtype, n_in, n_out, scratch, n_tok, y, ldy);
+}
+
+/* ---- Workspace ----------------------------------------------------------- */
+
+hearth_status pf_workspace_create(pf_workspace **out, int n_threads, int64_t n_ctx,
+                                  int64_t head_dim, int64_t n_head, int64_t n_head_kv,
+                                  int64_t max_n_in, hearth_errbuf *err) {
+    *out = NULL;
+    if (n_threads < 1 || n_ctx < 1 || head_dim < 1 || n_head_kv < 1 || n_head % n_head_kv ||
+        max_n_in < 1)
+        return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "parallel workspace: bad shape");
+    pf_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return hearth_fail(err, HEARTH_ERR_NOMEM, "parallel workspace: out of memory");
+    ws->n_threads = n_threads;
+    ws->n_ctx = n_ctx;
+    ws->head_dim = head_dim;
+    ws->group = n_head / n_head_kv;
+    ws->max_n_in = max_n_in;
+    size_t per = pf_attn_floats(n_ctx, head_dim, ws->group);
+#ifdef HEARTH_HAVE_BLAS
+    if ((size_t)(BLAS_ROWS * max_n_in) > per)
+        per = (size_t)(BLAS_ROWS * max_n_in);
+#endif
+    ws->floats_per_thread = (per + 15) / 16 * 16; /* 64-byte aligned slices */
+    size_t bytes = ws->floats_per_thread * sizeof(float) * (size_t)n_threads;
+    /* Pages are only touched when a stage uses them: decode-only contexts keep
+     * most of this virtual. */
+    ws->mem = aligned_alloc(64, bytes);
+    if (!ws->mem) {
+        free(ws);
+        return hearth_fail(err, HEARTH_ERR_NOMEM, "parallel workspace: %zu bytes", bytes);
+    }
+    *out = ws;
+    return HEARTH_OK;
+}
+
+void pf_workspace_free(pf_workspace *ws) {
+    if (!ws)
+        return;
+    free(ws->mem);
+    free(ws);
 }
 
 /* ---- Norms --------------------------------------------------------------- */

@@ -33,11 +33,35 @@ void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float
 void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
                  int64_t n_out, const void *qx, int64_t n_tok, float *y, int64_t ldy);
 
-/* pf_quantize() into `scratch` (at least pf_act_bytes(wtype, n_in, n_tok)),
- * then pf_matmul_q(). */
-void pf_matmul(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
-               int64_t n_out, const float *x, int64_t ldx, int64_t n_tok, void *scratch,
-               float *y, int64_t ldy);
+/* Per-thread scratch of the parallel stages (attention rows, weight chunks
+ * converted to float for BLAS), sized once per context. Thread i owns floats
+ * [i * floats_per_thread, (i + 1) * floats_per_thread) of mem. */
+typedef struct pf_workspace {
+    int n_threads;
+    int64_t n_ctx, head_dim, group, max_n_in;
+    size_t floats_per_thread;
+    float *mem;
+} pf_workspace;
+
+/* For up to n_ctx cached positions, heads of head_dim values, n_head query
+ * heads over n_head_kv KV heads, weight rows up to max_n_in values, and up to
+ * n_threads threads. */
+hearth_status pf_workspace_create(pf_workspace **out, int n_threads, int64_t n_ctx,
+                                  int64_t head_dim, int64_t n_head, int64_t n_head_kv,
+                                  int64_t max_n_in, hearth_errbuf *err);
+void pf_workspace_free(pf_workspace *ws); /* NULL is a no-op */
+
+/* True when pf_matmul() takes the BLAS path for this weight type and batch
+ * (float weights at batches past the measured crossover; see README). */
+bool pf_use_blas(int wtype, int64_t n_tok);
+
+/* Either pf_use_blas(): each task converts a chunk of weight rows to float in
+ * its thread's slice of `ws` and multiplies it with cblas_sgemm (Debian's serial
+ * OpenBLAS, called from our workers, CONVENTIONS §7); or pf_quantize() into
+ * `scratch` (at least pf_act_bytes(wtype, n_in, n_tok)), then pf_matmul_q(). */
+void pf_matmul(threadpool *tp, const hearth_kernels *k, pf_workspace *ws, const void *w,
+               int wtype, int64_t n_in, int64_t n_out, const float *x, int64_t ldx, int64_t n_tok,
+               void *scratch, float *y, int64_t ldy);
 
 /* out[t] = rmsnorm(x[t]) * w for every token row (stride ld floats, out may
  * alias x), in parallel over tokens when the batch is large enough to pay. */

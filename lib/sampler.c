@@ -36,7 +36,8 @@ struct hearth_sampler {
     candidate *cand; /* (cap) */
     int32_t cap;
     int32_t n_cand;
-    bool sorted; /* cand is in descending logit order (ties: ascending id) */
+    bool sorted;   /* cand is in descending logit order (ties: ascending id) */
+    bool by_id;    /* cand[i].id == i for every i (nothing reordered or removed yet) */
 };
 
 /* ---- RNG: splitmix64 seeding, xoshiro256** generation -------------------- */
@@ -225,12 +226,15 @@ static hearth_status load_candidates(hearth_sampler *s, const float *logits, int
         return hearth_set_error(HEARTH_ERR_INVALID_ARG, "sampler: every logit is -inf");
     s->n_cand = n_vocab;
     s->sorted = false;
+    s->by_id = true;
     return HEARTH_OK;
 }
 
 static void sort_candidates(hearth_sampler *s) {
-    if (!s->sorted)
+    if (!s->sorted) {
         qsort(s->cand, (size_t)s->n_cand, sizeof *s->cand, cand_cmp);
+        s->by_id = false;
+    }
     s->sorted = true;
 }
 
@@ -260,22 +264,39 @@ static int32_t history_count(const int32_t *sorted, int32_t n, int32_t id) {
 /* llama.cpp semantics for a token seen `count` > 0 times in the last N:
  *   logit = logit <= 0 ? logit * repeat : logit / repeat   (a penalty either way)
  *   logit -= count * frequency + presence */
+static void penalize(const hearth_sampler_params *p, candidate *c, int32_t count) {
+    float l = c->logit;
+    l = l <= 0.0f ? l * p->repeat_penalty : l / p->repeat_penalty;
+    l -= (float)count * p->frequency_penalty + p->presence_penalty;
+    c->logit = l;
+}
+
 static void apply_penalties(hearth_sampler *s) {
     const hearth_sampler_params *p = &s->p;
     if (s->n_history == 0 ||
         (p->repeat_penalty == 1.0f && p->frequency_penalty == 0.0f &&
          p->presence_penalty == 0.0f))
         return;
-    memcpy(s->history_sort, s->history, (size_t)s->n_history * sizeof *s->history);
-    qsort(s->history_sort, (size_t)s->n_history, sizeof *s->history_sort, int32_cmp);
-    for (int32_t i = 0; i < s->n_cand; i++) {
-        int32_t count = history_count(s->history_sort, s->n_history, s->cand[i].id);
-        if (count == 0)
-            continue;
-        float l = s->cand[i].logit;
-        l = l <= 0.0f ? l * p->repeat_penalty : l / p->repeat_penalty;
-        l -= (float)count * p->frequency_penalty + p->presence_penalty;
-        s->cand[i].logit = l;
+    int32_t n = s->n_history;
+    memcpy(s->history_sort, s->history, (size_t)n * sizeof *s->history);
+    qsort(s->history_sort, (size_t)n, sizeof *s->history_sort, int32_cmp);
+    if (s->by_id) {
+        /* The usual case (penalties first): index the few history tokens directly
+         * instead of looking every candidate up. */
+        for (int32_t i = 0; i < n;) {
+            int32_t id = s->history_sort[i], count = 1;
+            while (i + count < n && s->history_sort[i + count] == id)
+                count++;
+            if (id >= 0 && id < s->n_cand)
+                penalize(p, &s->cand[id], count);
+            i += count;
+        }
+    } else {
+        for (int32_t i = 0; i < s->n_cand; i++) {
+            int32_t count = history_count(s->history_sort, n, s->cand[i].id);
+            if (count > 0)
+                penalize(p, &s->cand[i], count);
+        }
     }
     s->sorted = false;
 }
@@ -297,51 +318,76 @@ static void heap_sift_down(candidate *h, int32_t n, int32_t i) {
     }
 }
 
-/* Keeps the k best candidates, sorted. O(n log k): the first k slots become a
- * heap of the best seen so far; each later candidate replaces the root if better. */
+/* Moves the k best candidates to the front, sorted; the others stay behind them
+ * in some order (nothing is lost). O(n log k): the first k slots become a heap of
+ * the best seen so far; a better later candidate swaps places with the root. */
+static void select_best(hearth_sampler *s, int32_t k) {
+    candidate *h = s->cand;
+    for (int32_t i = k / 2 - 1; i >= 0; i--)
+        heap_sift_down(h, k, i);
+    for (int32_t i = k; i < s->n_cand; i++) {
+        if (ranks_below(&h[0], &s->cand[i])) {
+            candidate t = h[0];
+            h[0] = s->cand[i];
+            s->cand[i] = t;
+            heap_sift_down(h, k, 0);
+        }
+    }
+    qsort(h, (size_t)k, sizeof *h, cand_cmp);
+    s->by_id = false;
+}
+
 static void apply_top_k(hearth_sampler *s) {
     int32_t k = s->p.top_k;
     if (k <= 0 || k >= s->n_cand)
         return;
-    if (!s->sorted) {
-        candidate *h = s->cand;
-        for (int32_t i = k / 2 - 1; i >= 0; i--)
-            heap_sift_down(h, k, i);
-        for (int32_t i = k; i < s->n_cand; i++) {
-            if (ranks_below(&h[0], &s->cand[i])) {
-                h[0] = s->cand[i];
-                heap_sift_down(h, k, 0);
-            }
-        }
-    }
+    if (!s->sorted)
+        select_best(s, k);
     s->n_cand = k;
-    sort_candidates(s);
+    s->sorted = true;
+    s->by_id = false;
 }
 
-/* Softmax of the sorted candidates' logits into probabilities (double). The
- * caller walks them in order; returns the normalizer. */
-static double softmax_sum(const hearth_sampler *s) {
-    float max = s->cand[0].logit;
-    double sum = 0.0;
-    for (int32_t i = 0; i < s->n_cand; i++)
-        sum += exp((double)s->cand[i].logit - (double)max);
-    return sum;
+/* Index of the best candidate (ties: lowest id). */
+static int32_t argmax_index(const hearth_sampler *s) {
+    int32_t best = 0;
+    for (int32_t i = 1; i < s->n_cand; i++)
+        if (ranks_below(&s->cand[best], &s->cand[i]))
+            best = i;
+    return best;
 }
 
-/* Keeps the smallest prefix (by descending probability) whose mass reaches p. */
+/* Keeps the smallest prefix (by descending probability) whose mass reaches p.
+ * Sorting a whole vocabulary costs milliseconds, and the nucleus is usually a
+ * handful of tokens: so the best 64, 256, ... are selected and sorted until they
+ * hold mass p; only a flat distribution ends in a full sort. */
 static void apply_top_p(hearth_sampler *s) {
     float p = s->p.top_p;
     if (p >= 1.0f)
         return;
-    sort_candidates(s);
-    float max = s->cand[0].logit;
-    double sum = softmax_sum(s), cum = 0.0;
-    for (int32_t i = 0; i < s->n_cand; i++) {
-        cum += exp((double)s->cand[i].logit - (double)max) / sum;
-        if (cum >= (double)p) {
-            s->n_cand = i + 1;
-            return;
+    double max = (double)s->cand[argmax_index(s)].logit, total = 0.0;
+    for (int32_t i = 0; i < s->n_cand; i++)
+        total += exp((double)s->cand[i].logit - max);
+    int32_t k = 64;
+    for (;;) {
+        if (k >= s->n_cand || s->sorted) {
+            sort_candidates(s);
+            k = s->n_cand;
+        } else {
+            select_best(s, k);
         }
+        double cum = 0.0;
+        for (int32_t i = 0; i < k; i++) {
+            cum += exp((double)s->cand[i].logit - max) / total;
+            if (cum >= (double)p) {
+                s->n_cand = i + 1;
+                s->sorted = true;
+                return;
+            }
+        }
+        if (k == s->n_cand) /* rounding kept the sum just under p: keep all */
+            return;
+        k = k > s->n_cand / 4 ? s->n_cand : k * 4;
     }
 }
 
@@ -360,6 +406,8 @@ static void apply_min_p(hearth_sampler *s) {
     for (int32_t i = 0; i < s->n_cand; i++)
         if ((double)s->cand[i].logit >= threshold)
             s->cand[kept++] = s->cand[i];
+    if (kept < s->n_cand)
+        s->by_id = false;
     s->n_cand = kept;
 }
 
@@ -376,15 +424,6 @@ static void apply_temperature(hearth_sampler *s) {
         }
         s->cand[i].logit = l;
     }
-}
-
-/* Index of the best candidate (ties: lowest id). */
-static int32_t argmax_index(const hearth_sampler *s) {
-    int32_t best = 0;
-    for (int32_t i = 1; i < s->n_cand; i++)
-        if (ranks_below(&s->cand[best], &s->cand[i]))
-            best = i;
-    return best;
 }
 
 /* Runs the chain over the loaded candidates. Greedy (temperature <= 0) applies
@@ -417,6 +456,7 @@ static void run_chain(hearth_sampler *s) {
         s->cand[0] = s->cand[argmax_index(s)];
         s->n_cand = 1;
         s->sorted = true;
+        s->by_id = false;
     }
 }
 

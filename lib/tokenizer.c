@@ -78,6 +78,14 @@ static bool split_at_special(const tokenizer *t, const char *text, const frag_li
 hearth_status tokenizer_encode(const tokenizer *t, const char *text, size_t len,
                                bool add_special, bool parse_special, int32_t **ids,
                                size_t *n_ids, hearth_errbuf *err) {
+    /* The word cache only pays off on texts long enough to repeat words. */
+    return tokenizer_encode_ex(t, text, len, add_special, parse_special, len >= 4096, ids, n_ids,
+                               err);
+}
+
+hearth_status tokenizer_encode_ex(const tokenizer *t, const char *text, size_t len,
+                                  bool add_special, bool parse_special, bool word_cache,
+                                  int32_t **ids, size_t *n_ids, hearth_errbuf *err) {
     *ids = NULL;
     *n_ids = 0;
     frag_list a = {NULL, 0, 0}, b = {NULL, 0, 0};
@@ -118,7 +126,7 @@ hearth_status tokenizer_encode(const tokenizer *t, const char *text, size_t len,
         case TOK_MODEL_SPM:
             tok_spm_encode(t, text + fr.off, fr.len, t->add_space_prefix && prev_special, &out);
             break;
-        case TOK_MODEL_BPE: tok_bpe_encode(t, text + fr.off, fr.len, &out); break;
+        case TOK_MODEL_BPE: tok_bpe_encode(t, text + fr.off, fr.len, word_cache, &out); break;
         case TOK_MODEL_WPM: tok_wpm_encode(t, text + fr.off, fr.len, &out); break;
         }
         prev_special = false;
@@ -203,7 +211,8 @@ hearth_status hearth_token_to_piece(const hearth_model *model, int32_t token, bo
         return hearth_set_error(HEARTH_ERR_BUFFER_TOO_SMALL,
                                 "hearth_token_to_piece: piece of %zu bytes, buffer of %zu", len,
                                 size);
-    memcpy(buf, p, len);
+    if (len > 0)
+        memcpy(buf, p, len);
     return HEARTH_OK;
 }
 
@@ -217,6 +226,7 @@ hearth_status hearth_detokenize(const hearth_model *model, const int32_t *tokens
         return hearth_set_error(HEARTH_ERR_INVALID_ARG,
                                 "hearth_detokenize: NULL model, tokens, buf or n_out");
     size_t total = 0;
+    bool strip_space = t->add_space_prefix;
     for (size_t i = 0; i < n_tokens; i++) {
         size_t len;
         const char *p = tokenizer_piece(t, tokens[i], special, &len);
@@ -225,12 +235,16 @@ hearth_status hearth_detokenize(const hearth_model *model, const int32_t *tokens
                                     "hearth_detokenize: token %d (position %zu) outside the "
                                     "vocabulary (0..%d)",
                                     (int)tokens[i], i, (int)t->n_vocab - 1);
-        /* The space SentencePiece put in front of the text is not part of it. */
-        if (total == 0 && t->add_space_prefix && len > 0 && p[0] == ' ') {
-            p++;
-            len--;
+        /* The space SentencePiece put in front of the text is not part of it:
+         * one space, from the first piece that has bytes. */
+        if (strip_space && len > 0) {
+            strip_space = false;
+            if (p[0] == ' ') {
+                p++;
+                len--;
+            }
         }
-        if (total + len <= size)
+        if (len > 0 && total + len <= size)
             memcpy(buf + total, p, len);
         total += len;
     }

@@ -77,6 +77,10 @@ tokenizer_opts tokenizer_default_opts(void);
 /* CONSTRUCTOR. An empty vocabulary of n_vocab tokens (all must then be set). */
 hearth_status tokenizer_create(tokenizer **out, tok_model model, int32_t n_vocab,
                                hearth_errbuf *err);
+/* Optional: room for this many bytes of token text and merges, so that loading
+ * a large vocabulary does not grow (and copy) its buffers. */
+hearth_status tokenizer_reserve(tokenizer *tok, size_t text_bytes, size_t n_merges,
+                                hearth_errbuf *err);
 /* Token i: its text as stored in the vocabulary (len bytes), score, attributes. */
 hearth_status tokenizer_set_token(tokenizer *tok, int32_t i, const char *text, size_t len,
                                   float score, uint16_t attr, hearth_errbuf *err);
@@ -92,6 +96,11 @@ hearth_status tokenizer_finish(tokenizer *tok, const tokenizer_opts *opts, heart
 hearth_status tokenizer_encode(const tokenizer *tok, const char *text, size_t len,
                                bool add_special, bool parse_special, int32_t **ids,
                                size_t *n_ids, hearth_errbuf *err);
+/* tokenizer_encode() with the per-call word cache of byte-level BPE forced on
+ * or off (it is on for long texts); the ids are the same either way (tests). */
+hearth_status tokenizer_encode_ex(const tokenizer *tok, const char *text, size_t len,
+                                  bool add_special, bool parse_special, bool word_cache,
+                                  int32_t **ids, size_t *n_ids, hearth_errbuf *err);
 /* Output bytes of a token, borrowed from the tokenizer ("" for control tokens
  * unless special). NULL for an id outside the vocabulary. */
 const char *tokenizer_piece(const tokenizer *tok, int32_t id, bool special, size_t *len);

@@ -5,7 +5,9 @@
  * merge rank is merged until no pair has a rank, ties going to the leftmost
  * pair. Merges are keyed by token ids, so the input bytes are never re-encoded
  * into the GPT-2 alphabet. Llama 3 style vocabularies ("ignore_merges") take a
- * whole word that is itself a token without merging.
+ * whole word that is itself a token without merging. Text repeats its words,
+ * so each call keeps a cache of the short words it has already merged (per
+ * call, on the stack of the caller: the tokenizer itself stays immutable).
  */
 #include "tokenizer_impl.h"
 
@@ -22,6 +24,19 @@ typedef struct bpe_pair {
     int32_t result;  /* merged token */
 } bpe_pair;
 
+/* Per-call word cache: open addressing over short words and their ids. */
+#define CACHE_SLOTS 32768    /* power of two */
+#define CACHE_MAX_WORDS 24576 /* stop filling at 3/4 */
+#define CACHE_MAX_LEN 48     /* longer words are rare and merge quickly anyway */
+
+typedef struct cache_slot {
+    uint64_t hash;   /* 0 = empty (real hashes are made non-zero) */
+    uint32_t word;   /* offset of the word in cache_bytes */
+    uint32_t ids;    /* offset of its ids in cache_ids */
+    uint16_t len;    /* word bytes */
+    uint16_t n_ids;
+} cache_slot;
+
 typedef struct bpe_state {
     const tokenizer *t;
     tok_vec *out;
@@ -29,7 +44,55 @@ typedef struct bpe_state {
     size_t cap_sym;
     bpe_pair *heap; /* (cap_heap) min-heap by (rank, left) */
     size_t n_heap, cap_heap;
+    cache_slot *cache;   /* (CACHE_SLOTS) or NULL when it could not be allocated */
+    size_t n_cached;
+    char *cache_bytes;   /* words back to back */
+    size_t n_bytes, cap_bytes;
+    int32_t *cache_ids;  /* ids back to back */
+    size_t n_cids, cap_cids;
 } bpe_state;
+
+/* Slot of word w (hash h): the matching entry, or the empty slot to fill. */
+static cache_slot *cache_find(bpe_state *st, const char *w, size_t n, uint64_t h) {
+    for (size_t i = h & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
+        cache_slot *c = &st->cache[i];
+        if (c->hash == 0)
+            return c;
+        if (c->hash == h && c->len == n && memcmp(st->cache_bytes + c->word, w, n) == 0)
+            return c;
+    }
+}
+
+/* Remembers the ids ids[0..n_ids) of word w in slot c; silently gives up
+ * when memory is short (the cache is only an accelerator). */
+static void cache_store(bpe_state *st, cache_slot *c, uint64_t h, const char *w, size_t n,
+                        const int32_t *ids, size_t n_ids) {
+    if (st->n_cached >= CACHE_MAX_WORDS || n_ids > UINT16_MAX)
+        return;
+    if (st->n_bytes + n > st->cap_bytes) {
+        size_t cap = st->cap_bytes ? st->cap_bytes * 2 : 1 << 16;
+        char *b = realloc(st->cache_bytes, cap);
+        if (!b)
+            return;
+        st->cache_bytes = b;
+        st->cap_bytes = cap;
+    }
+    if (st->n_cids + n_ids > st->cap_cids) {
+        size_t cap = st->cap_cids ? st->cap_cids * 2 : 1 << 14;
+        int32_t *v = realloc(st->cache_ids, cap * sizeof *v);
+        if (!v)
+            return;
+        st->cache_ids = v;
+        st->cap_cids = cap;
+    }
+    memcpy(st->cache_bytes + st->n_bytes, w, n);
+    memcpy(st->cache_ids + st->n_cids, ids, n_ids * sizeof *ids);
+    *c = (cache_slot){h, (uint32_t)st->n_bytes, (uint32_t)st->n_cids, (uint16_t)n,
+                      (uint16_t)n_ids};
+    st->n_bytes += n;
+    st->n_cids += n_ids;
+    st->n_cached++;
+}
 
 static bool pair_before(const bpe_pair *a, const bpe_pair *b) {
     return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
@@ -87,8 +150,27 @@ static bool try_pair(bpe_state *st, int32_t left, int32_t right) {
     return heap_push(st, p);
 }
 
+static bool bpe_merge_word(bpe_state *st, const char *w, size_t n);
+
 static bool bpe_word(void *user, const char *w, size_t n) {
     bpe_state *st = user;
+    if (!st->cache || n > CACHE_MAX_LEN || n == 1)
+        return bpe_merge_word(st, w, n);
+    uint64_t h = tok_hash(w, n) | 1;
+    cache_slot *c = cache_find(st, w, n, h);
+    if (c->hash != 0) {
+        for (uint16_t k = 0; k < c->n_ids; k++)
+            tok_vec_push(st->out, st->cache_ids[c->ids + k]);
+        return !st->out->failed;
+    }
+    size_t before = st->out->n;
+    if (!bpe_merge_word(st, w, n))
+        return false;
+    cache_store(st, c, h, w, n, st->out->v + before, st->out->n - before);
+    return true;
+}
+
+static bool bpe_merge_word(bpe_state *st, const char *w, size_t n) {
     const tokenizer *t = st->t;
     if (t->ignore_merges || n == 1) {
         int32_t id = tok_find(t, w, n);
@@ -140,9 +222,18 @@ static bool bpe_word(void *user, const char *w, size_t n) {
     return !st->out->failed;
 }
 
-void tok_bpe_encode(const tokenizer *t, const char *text, size_t len, tok_vec *out) {
-    bpe_state st = {t, out, NULL, 0, NULL, 0, 0};
+void tok_bpe_encode(const tokenizer *t, const char *text, size_t len, bool word_cache,
+                    tok_vec *out) {
+    bpe_state st;
+    memset(&st, 0, sizeof st);
+    st.t = t;
+    st.out = out;
+    if (word_cache)
+        st.cache = calloc(CACHE_SLOTS, sizeof *st.cache);
     tokenizer_split(t->pre, text, len, bpe_word, &st);
     free(st.sym);
     free(st.heap);
+    free(st.cache);
+    free(st.cache_bytes);
+    free(st.cache_ids);
 }

@@ -73,6 +73,18 @@ static hearth_status load_tokens(tokenizer *t, const hearth_gguf *g, hearth_errb
                            (unsigned long long)n,
                            (unsigned long long)(have_scores ? scores.v.arr.count : n),
                            (unsigned long long)(have_types ? types.v.arr.count : n));
+    /* One pass for the sizes first: the buffers are then allocated once. */
+    size_t text_bytes = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        hearth_gguf_value s;
+        if (hearth_gguf_array_get(&tokens, i, &s) == HEARTH_OK)
+            text_bytes += (size_t)s.v.s.len;
+    }
+    if (t->model == TOK_MODEL_BPE)
+        HEARTH_TRY(get_array(g, "tokenizer.ggml.merges", HEARTH_GGUF_STRING, &merges, true,
+                             &have_merges, err));
+    HEARTH_TRY(tokenizer_reserve(t, text_bytes, t->model == TOK_MODEL_BPE ? merges.v.arr.count : 0,
+                                 err));
     for (uint64_t i = 0; i < n; i++) {
         hearth_gguf_value s, e;
         if (hearth_gguf_array_get(&tokens, i, &s) != HEARTH_OK)
@@ -92,8 +104,6 @@ static hearth_status load_tokens(tokenizer *t, const hearth_gguf *g, hearth_errb
     }
     if (t->model != TOK_MODEL_BPE)
         return HEARTH_OK;
-    HEARTH_TRY(get_array(g, "tokenizer.ggml.merges", HEARTH_GGUF_STRING, &merges, true,
-                         &have_merges, err));
     for (uint64_t i = 0; i < merges.v.arr.count; i++) {
         hearth_gguf_value s;
         if (hearth_gguf_array_get(&merges, i, &s) != HEARTH_OK)

@@ -14,6 +14,25 @@
 
 #include "tokenizer.h"
 
+/* One hash slot: the hash bits and short keys live in the slot itself, so most
+ * probes touch one cache line and never the token texts (start-up builds and
+ * probes hundreds of thousands of these). */
+#define TOK_SLOT_SHORT 7
+#define TOK_SLOT_LONG 0xFF
+typedef struct tok_slot {
+    uint32_t tag;                /* high 32 bits of the key's hash */
+    int32_t id;
+    uint8_t len;                 /* key length (0 = empty slot), or TOK_SLOT_LONG when > 7 */
+    char key[TOK_SLOT_SHORT];    /* the key itself when it fits */
+} tok_slot;
+
+#define TOK_MERGE_USED (1ull << 63) /* ids are < 2^31, so bit 63 is free */
+typedef struct tok_merge {
+    uint64_t key;   /* TOK_MERGE_USED | left id << 32 | right id; 0 = empty */
+    uint32_t rank;  /* position in tokenizer.ggml.merges: lower merges first */
+    int32_t result; /* the merged token */
+} tok_merge;
+
 struct tokenizer {
     tok_model model;
     tok_pre pre;
@@ -32,19 +51,18 @@ struct tokenizer {
 
     /* key bytes -> id; open addressing, -1 = empty. Keys are the pieces (BPE)
      * or the texts (SPM, WPM); which tokens take part is decided per model. */
-    int32_t *slots;      /* (slot_mask + 1) */
+    tok_slot *slots;     /* (slot_mask + 1) */
     uint64_t slot_mask;
 
     /* BPE merges: (left id, right id) -> rank and merged id. */
-    uint64_t *merge_key;    /* (merge_mask + 1) left << 32 | right; UINT64_MAX = empty */
-    uint32_t *merge_rank;   /* (merge_mask + 1) */
-    int32_t *merge_result;  /* (merge_mask + 1) */
+    tok_merge *merges;      /* (merge_mask + 1) open addressing */
     uint64_t merge_mask;
     uint32_t n_merges;
     char **pending_merges;  /* merges given before finish (freed by finish) */
     size_t *pending_len;
     size_t n_pending, cap_pending;
 
+    bool isolated[256];      /* SPM: ASCII bytes found in no lookup key longer than 1 */
     int32_t byte_token[256]; /* token of one raw byte (BPE alphabet / SPM <0xNN>), -1 */
     int32_t *special;        /* (n_special) control/user-defined/unknown ids, longest first */
     size_t n_special;
@@ -102,19 +120,29 @@ static inline const char *tok_key(const tokenizer *t, int32_t id, size_t *len) {
     return t->text + t->text_off[id];
 }
 
-/* Id of the token whose key is s[0..n), or -1. */
-static inline int32_t tok_find(const tokenizer *t, const char *s, size_t n) {
-    uint64_t i = tok_hash(s, n) & t->slot_mask;
-    for (;;) {
-        int32_t id = t->slots[i];
-        if (id < 0)
+/* Id of the token whose key is s[0..n) with hash h, or -1. */
+static inline int32_t tok_find_hashed(const tokenizer *t, const char *s, size_t n, uint64_t h) {
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (uint64_t i = h & t->slot_mask;; i = (i + 1) & t->slot_mask) {
+        const tok_slot *sl = &t->slots[i];
+        if (sl->len == 0)
             return -1;
-        size_t kl;
-        const char *k = tok_key(t, id, &kl);
-        if (kl == n && memcmp(k, s, n) == 0)
-            return id;
-        i = (i + 1) & t->slot_mask;
+        if (sl->tag != tag)
+            continue;
+        if (n <= TOK_SLOT_SHORT) {
+            if (sl->len == n && memcmp(sl->key, s, n) == 0)
+                return sl->id;
+        } else if (sl->len == TOK_SLOT_LONG) {
+            size_t kl;
+            const char *k = tok_key(t, sl->id, &kl);
+            if (kl == n && memcmp(k, s, n) == 0)
+                return sl->id;
+        }
     }
+}
+
+static inline int32_t tok_find(const tokenizer *t, const char *s, size_t n) {
+    return tok_find_hashed(t, s, n, tok_hash(s, n));
 }
 
 static inline uint64_t tok_merge_hash(uint64_t key) {
@@ -130,15 +158,15 @@ static inline uint32_t tok_merge_find(const tokenizer *t, int32_t left, int32_t 
                                       int32_t *result) {
     if (left < 0 || right < 0 || t->merge_mask == 0)
         return UINT32_MAX;
-    uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
+    uint64_t key = TOK_MERGE_USED | ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
     uint64_t i = tok_merge_hash(key) & t->merge_mask;
     for (;;) {
-        uint64_t k = t->merge_key[i];
-        if (k == UINT64_MAX)
+        const tok_merge *m = &t->merges[i];
+        if (m->key == 0)
             return UINT32_MAX;
-        if (k == key) {
-            *result = t->merge_result[i];
-            return t->merge_rank[i];
+        if (m->key == key) {
+            *result = m->result;
+            return m->rank;
         }
         i = (i + 1) & t->merge_mask;
     }
@@ -147,7 +175,8 @@ static inline uint32_t tok_merge_find(const tokenizer *t, int32_t left, int32_t 
 /* The three algorithms: each appends the ids of one raw-text fragment. */
 void tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space_prefix,
                     tok_vec *out);
-void tok_bpe_encode(const tokenizer *t, const char *text, size_t len, tok_vec *out);
+void tok_bpe_encode(const tokenizer *t, const char *text, size_t len, bool word_cache,
+                    tok_vec *out);
 void tok_wpm_encode(const tokenizer *t, const char *text, size_t len, tok_vec *out);
 
 /* GPT-2 byte <-> printable codepoint alphabet. */

@@ -85,6 +85,61 @@ static bool try_pair(const tokenizer *t, const char *text, spm_sym *sym, spm_hea
     return heap_push(h, p);
 }
 
+/* Merges the symbols of esc[a..b) and appends their tokens. */
+static bool spm_segment(const tokenizer *t, const char *esc, size_t a, size_t b, spm_sym *sym,
+                        spm_heap *h, tok_vec *out) {
+    size_t n_sym = 0;
+    const unsigned char *p = (const unsigned char *)esc + a, *end = (const unsigned char *)esc + b;
+    while (p < end) {
+        size_t cl;
+        unicode_decode(p, end, &cl); /* invalid bytes are single symbols */
+        spm_sym *s = &sym[n_sym];
+        s->start = (uint32_t)(p - (const unsigned char *)esc);
+        s->len = (uint32_t)cl;
+        s->id = tok_find(t, (const char *)p, cl);
+        s->prev = (int32_t)n_sym - 1;
+        s->next = -1;
+        if (n_sym > 0)
+            sym[n_sym - 1].next = (int32_t)n_sym;
+        n_sym++;
+        p += cl;
+    }
+    h->n = 0;
+    for (size_t i = 1; i < n_sym; i++)
+        if (!try_pair(t, esc, sym, h, (int32_t)i - 1, (int32_t)i))
+            return false;
+    while (h->n > 0) {
+        spm_pair pr = heap_pop(h);
+        spm_sym *l = &sym[pr.left], *r = &sym[pr.right];
+        if (l->len == 0 || r->len == 0 || l->next != pr.right || l->len + r->len != pr.size)
+            continue;
+        l->id = pr.result;
+        l->len += r->len;
+        r->len = 0;
+        l->next = r->next;
+        if (r->next >= 0)
+            sym[r->next].prev = pr.left;
+        if (!try_pair(t, esc, sym, h, l->prev, pr.left) ||
+            !try_pair(t, esc, sym, h, pr.left, l->next))
+            return false;
+    }
+    for (int32_t i = 0; n_sym > 0 && i >= 0; i = sym[i].next) {
+        if (sym[i].id >= 0) {
+            tok_vec_push(out, sym[i].id);
+            continue;
+        }
+        /* Byte fallback: one token per byte, UNK when the vocabulary has none. */
+        for (uint32_t k = 0; k < sym[i].len; k++) {
+            int32_t bt = t->byte_token[(unsigned char)esc[sym[i].start + k]];
+            if (bt < 0)
+                bt = t->unk;
+            if (bt >= 0)
+                tok_vec_push(out, bt);
+        }
+    }
+    return !out->failed;
+}
+
 void tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space_prefix,
                     tok_vec *out) {
     /* Escape: every ' ' becomes "▁" (3 bytes). */
@@ -114,54 +169,21 @@ void tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space
     sym = malloc(n * sizeof *sym);
     if (!sym)
         goto fail;
-    size_t n_sym = 0;
-    const unsigned char *p = (const unsigned char *)esc, *end = p + n;
-    while (p < end) {
-        size_t cl;
-        unicode_decode(p, end, &cl); /* invalid bytes are single symbols */
-        spm_sym *s = &sym[n_sym];
-        s->start = (uint32_t)(p - (const unsigned char *)esc);
-        s->len = (uint32_t)cl;
-        s->id = tok_find(t, (const char *)p, cl);
-        s->prev = (int32_t)n_sym - 1;
-        s->next = -1;
-        if (n_sym > 0)
-            sym[n_sym - 1].next = (int32_t)n_sym;
-        n_sym++;
-        p += cl;
-    }
-    for (size_t i = 1; i < n_sym; i++)
-        if (!try_pair(t, esc, sym, &h, (int32_t)i - 1, (int32_t)i))
-            goto fail;
-    while (h.n > 0) {
-        spm_pair pr = heap_pop(&h);
-        spm_sym *l = &sym[pr.left], *r = &sym[pr.right];
-        if (l->len == 0 || r->len == 0 || l->next != pr.right || l->len + r->len != pr.size)
+    /* An ASCII byte that occurs in no multi-byte token can never merge with a
+     * neighbour: the text on either side of it is tokenized independently
+     * with the same result, which keeps the merge queue short ('\n' in most
+     * vocabularies). */
+    size_t a = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!t->isolated[(unsigned char)esc[i]])
             continue;
-        l->id = pr.result;
-        l->len += r->len;
-        r->len = 0;
-        l->next = r->next;
-        if (r->next >= 0)
-            sym[r->next].prev = pr.left;
-        if (!try_pair(t, esc, sym, &h, l->prev, pr.left) ||
-            !try_pair(t, esc, sym, &h, pr.left, l->next))
+        if ((a < i && !spm_segment(t, esc, a, i, sym, &h, out)) ||
+            !spm_segment(t, esc, i, i + 1, sym, &h, out))
             goto fail;
+        a = i + 1;
     }
-    for (int32_t i = 0; i >= 0; i = sym[i].next) {
-        if (sym[i].id >= 0) {
-            tok_vec_push(out, sym[i].id);
-            continue;
-        }
-        /* Byte fallback: one token per byte, UNK when the vocabulary has none. */
-        for (uint32_t k = 0; k < sym[i].len; k++) {
-            int32_t b = t->byte_token[(unsigned char)esc[sym[i].start + k]];
-            if (b < 0)
-                b = t->unk;
-            if (b >= 0)
-                tok_vec_push(out, b);
-        }
-    }
+    if (a < n && !spm_segment(t, esc, a, n, sym, &h, out))
+        goto fail;
     goto done;
 fail:
     out->failed = true;

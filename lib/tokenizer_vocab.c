@@ -6,7 +6,8 @@
  * vocabularies), so tables are flat arrays with open addressing, built in one
  * pass, and nothing is sorted except the short list of special tokens.
  */
-#include <stdio.h>  /* snprintf */
+#include <stdio.h>    /* sscanf */
+#include <sys/mman.h> /* mmap: big hash tables arrive zeroed and pre-faulted */
 #include <stdlib.h> /* calloc, malloc, free, qsort */
 #include <string.h> /* memcpy, strcmp, strstr */
 
@@ -23,21 +24,23 @@ static bool byte_is_printable(unsigned b) {
 uint32_t tok_byte_to_cp(unsigned char b) {
     if (byte_is_printable(b))
         return b;
-    uint32_t n = 0; /* non-printable bytes before b */
-    for (unsigned c = 0; c < b; c++)
-        n += !byte_is_printable(c);
-    return 0x100 + n;
+    /* The 68 others, in byte order: 0x00-0x20, 0x7F-0xA0, 0xAD. */
+    if (b <= 0x20)
+        return 0x100 + b;
+    if (b >= 0x7F && b <= 0xA0)
+        return 0x100 + 33 + (b - 0x7F);
+    return 0x100 + 67; /* 0xAD */
 }
 
 int tok_cp_to_byte(uint32_t cp) {
     if (cp < 0x100)
         return byte_is_printable(cp) ? (int)cp : -1;
-    if (cp >= 0x100 + 68)
-        return -1;
-    uint32_t n = cp - 0x100; /* the n-th non-printable byte */
-    for (unsigned c = 0; c < 256; c++)
-        if (!byte_is_printable(c) && n-- == 0)
-            return (int)c;
+    if (cp < 0x100 + 33)
+        return (int)(cp - 0x100);
+    if (cp < 0x100 + 67)
+        return (int)(cp - 0x100 - 33 + 0x7F);
+    if (cp == 0x100 + 67)
+        return 0xAD;
     return -1;
 }
 
@@ -47,9 +50,13 @@ static long decode_byte_alphabet(const char *s, size_t len, char *out) {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     long n = 0;
     while (p < end) {
+        if (*p >= 0x21 && *p <= 0x7E) { /* printable ASCII stands for itself */
+            out[n++] = (char)*p++;
+            continue;
+        }
         size_t cl;
         uint32_t cp = unicode_decode(p, end, &cl);
-        int b = cp < 0x100 + 68 ? tok_cp_to_byte(cp) : -1;
+        int b = tok_cp_to_byte(cp);
         if (b < 0)
             return -1;
         out[n++] = (char)b;
@@ -99,6 +106,31 @@ hearth_status tokenizer_create(tokenizer **out, tok_model model, int32_t n_vocab
         return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
     }
     *out = t;
+    return HEARTH_OK;
+}
+
+hearth_status tokenizer_reserve(tokenizer *t, size_t text_bytes, size_t n_merges,
+                                hearth_errbuf *err) {
+    if (t->finished)
+        return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "tokenizer: reserve after finish");
+    if (text_bytes > t->text_cap) {
+        char *nt = realloc(t->text, text_bytes);
+        if (!nt)
+            return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
+        t->text = nt;
+        t->text_cap = text_bytes;
+    }
+    if (n_merges > t->cap_pending) {
+        char **m = realloc(t->pending_merges, n_merges * sizeof *m);
+        if (!m)
+            return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
+        t->pending_merges = m;
+        size_t *l = realloc(t->pending_len, n_merges * sizeof *l);
+        if (!l)
+            return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
+        t->pending_len = l;
+        t->cap_pending = n_merges;
+    }
     return HEARTH_OK;
 }
 
@@ -217,16 +249,29 @@ static uint64_t pow2_at_least(uint64_t n) {
     return p;
 }
 
+/* Zeroed memory for a hash table, faulted in by one system call: on a large
+ * vocabulary, page faults one at a time cost more than filling the table. */
+static void *table_alloc(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void table_free(void *p, size_t bytes) {
+    if (p)
+        munmap(p, bytes);
+}
+
 static hearth_status build_lookup(tokenizer *t, hearth_errbuf *err) {
-    uint64_t cap = pow2_at_least((uint64_t)t->n_vocab * 2);
-    t->slots = malloc(cap * sizeof *t->slots);
+    /* Load factor at most ~0.6: short probe runs, little memory to fault in. */
+    uint64_t cap = pow2_at_least((uint64_t)t->n_vocab * 5 / 3);
+    t->slots = table_alloc(cap * sizeof *t->slots); /* len 0: empty */
     if (!t->slots)
         return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
-    memset(t->slots, 0xFF, cap * sizeof *t->slots); /* -1 everywhere */
     t->slot_mask = cap - 1;
     t->max_key_len = 0;
     /* Normal tokens first, so that a special token sharing a normal token's
-     * bytes never shadows it. */
+     * bytes never shadows it; among equals the lowest id wins. */
     for (int pass = 0; pass < 2; pass++) {
         for (int32_t id = 0; id < t->n_vocab; id++) {
             uint16_t a = t->attr[id];
@@ -236,69 +281,102 @@ static hearth_status build_lookup(tokenizer *t, hearth_errbuf *err) {
             const char *k = tok_key(t, id, &kl);
             if (kl == 0)
                 continue;
-            uint64_t i = tok_hash(k, kl) & t->slot_mask;
-            bool dup = false;
-            while (t->slots[i] >= 0) {
-                size_t ol;
-                const char *ok = tok_key(t, t->slots[i], &ol);
-                if (ol == kl && memcmp(ok, k, kl) == 0) {
-                    dup = true; /* first (lowest id) wins */
-                    break;
-                }
-                i = (i + 1) & t->slot_mask;
-            }
-            if (!dup)
-                t->slots[i] = id;
+            uint64_t h = tok_hash(k, kl);
+            if (tok_find_hashed(t, k, kl, h) >= 0)
+                continue;
             if (kl > t->max_key_len)
                 t->max_key_len = kl;
+            uint64_t i = h & t->slot_mask;
+            while (t->slots[i].len != 0)
+                i = (i + 1) & t->slot_mask;
+            tok_slot *sl = &t->slots[i];
+            sl->tag = (uint32_t)(h >> 32);
+            sl->id = id;
+            sl->len = kl <= TOK_SLOT_SHORT ? (uint8_t)kl : TOK_SLOT_LONG;
+            if (kl <= TOK_SLOT_SHORT)
+                memcpy(sl->key, k, kl);
         }
     }
     return HEARTH_OK;
 }
 
+/* Merges are resolved in batches: the hash slots of a whole batch are
+ * prefetched before any is read, so the cache misses overlap. */
+#define MERGE_BATCH 32
+
+typedef struct merge_job {
+    const char *text;
+    long lb, rb;        /* decoded lengths of left and right, -1 = unusable */
+    uint64_t h[3];      /* hashes of left, right and left+right */
+} merge_job;
+
 static hearth_status build_merges(tokenizer *t, hearth_errbuf *err) {
-    uint64_t cap = pow2_at_least((uint64_t)t->n_pending * 2);
-    t->merge_key = malloc(cap * sizeof *t->merge_key);
-    t->merge_rank = malloc(cap * sizeof *t->merge_rank);
-    t->merge_result = malloc(cap * sizeof *t->merge_result);
-    char *buf = malloc(2 * (t->max_key_len + 8) * 4 + 64);
-    if (!t->merge_key || !t->merge_rank || !t->merge_result || !buf) {
+    uint64_t cap = pow2_at_least((uint64_t)t->n_pending * 5 / 3);
+    size_t bufcap = 2 * t->max_key_len + 64;
+    t->merges = table_alloc(cap * sizeof *t->merges); /* key 0: empty */
+    t->merge_mask = cap - 1;
+    char *buf = malloc(bufcap * MERGE_BATCH);
+    if (!t->merges || !buf) {
         free(buf);
         return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
     }
-    memset(t->merge_key, 0xFF, cap * sizeof *t->merge_key);
-    t->merge_mask = cap - 1;
-    size_t bufcap = 2 * (t->max_key_len + 8) * 4 + 64;
-    for (size_t r = 0; r < t->n_pending; r++) {
-        const char *m = t->pending_merges[r];
-        size_t len = t->pending_len[r];
-        /* "left right": the separator is the first space after the first byte. */
-        const char *sp = len > 1 ? memchr(m + 1, ' ', len - 1) : NULL;
-        if (!sp || len > bufcap)
-            continue;
-        size_t ll = (size_t)(sp - m), rl = len - ll - 1;
-        long lb = decode_byte_alphabet(m, ll, buf);
-        if (lb < 0)
-            continue;
-        long rb = decode_byte_alphabet(sp + 1, rl, buf + lb);
-        if (rb < 0)
-            continue;
-        int32_t left = tok_find(t, buf, (size_t)lb);
-        int32_t right = tok_find(t, buf + lb, (size_t)rb);
-        int32_t merged = tok_find(t, buf, (size_t)(lb + rb));
-        /* A merge whose parts or result are not tokens can never apply. */
-        if (left < 0 || right < 0 || merged < 0)
-            continue;
-        uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
-        uint64_t i = tok_merge_hash(key) & t->merge_mask;
-        while (t->merge_key[i] != UINT64_MAX && t->merge_key[i] != key)
-            i = (i + 1) & t->merge_mask;
-        if (t->merge_key[i] == key)
-            continue; /* listed twice: the better (earlier) rank stays */
-        t->merge_key[i] = key;
-        t->merge_rank[i] = (uint32_t)r;
-        t->merge_result[i] = merged;
-        t->n_merges++;
+    merge_job job[MERGE_BATCH];
+    for (size_t r0 = 0; r0 < t->n_pending; r0 += MERGE_BATCH) {
+        size_t nb = t->n_pending - r0 < MERGE_BATCH ? t->n_pending - r0 : MERGE_BATCH;
+        for (size_t j = 0; j < nb; j++) {
+            const char *m = t->pending_merges[r0 + j];
+            size_t len = t->pending_len[r0 + j];
+            merge_job *jb = &job[j];
+            char *b = buf + j * bufcap;
+            jb->lb = -1;
+            /* "left right": the separator is the first space after the first
+             * byte. Decoding never lengthens text; longer parts are no tokens. */
+            const char *sp = len > 1 ? memchr(m + 1, ' ', len - 1) : NULL;
+            if (!sp || len > bufcap)
+                continue;
+            size_t ll = (size_t)(sp - m);
+            long lb = decode_byte_alphabet(m, ll, b);
+            long rb = lb < 0 ? -1 : decode_byte_alphabet(sp + 1, len - ll - 1, b + lb);
+            if (rb < 0)
+                continue;
+            jb->lb = lb;
+            jb->rb = rb;
+            jb->h[0] = tok_hash(b, (size_t)lb);
+            jb->h[1] = tok_hash(b + lb, (size_t)rb);
+            jb->h[2] = tok_hash(b, (size_t)(lb + rb));
+            for (int k = 0; k < 3; k++)
+                __builtin_prefetch(&t->slots[jb->h[k] & t->slot_mask]);
+        }
+        for (size_t j = 0; j < nb; j++) {
+            merge_job *jb = &job[j];
+            if (jb->lb < 0)
+                continue;
+            char *b = buf + j * bufcap;
+            int32_t left = tok_find_hashed(t, b, (size_t)jb->lb, jb->h[0]);
+            int32_t right = tok_find_hashed(t, b + jb->lb, (size_t)jb->rb, jb->h[1]);
+            int32_t merged = tok_find_hashed(t, b, (size_t)(jb->lb + jb->rb), jb->h[2]);
+            /* A merge whose parts or result are not tokens can never apply. */
+            if (left < 0 || right < 0 || merged < 0) {
+                jb->lb = -1;
+                continue;
+            }
+            uint64_t key = TOK_MERGE_USED | ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
+            jb->h[0] = key;
+            jb->h[1] = (uint64_t)(uint32_t)merged;
+            __builtin_prefetch(&t->merges[tok_merge_hash(key) & t->merge_mask]);
+        }
+        for (size_t j = 0; j < nb; j++) {
+            if (job[j].lb < 0)
+                continue;
+            uint64_t key = job[j].h[0];
+            uint64_t i = tok_merge_hash(key) & t->merge_mask;
+            while (t->merges[i].key != 0 && t->merges[i].key != key)
+                i = (i + 1) & t->merge_mask;
+            if (t->merges[i].key == key)
+                continue; /* listed twice: the better (earlier) rank stays */
+            t->merges[i] = (tok_merge){key, (uint32_t)(r0 + j), (int32_t)job[j].h[1]};
+            t->n_merges++;
+        }
     }
     free(buf);
     return HEARTH_OK;
@@ -337,25 +415,37 @@ const char *tokenizer_pre_name(tok_pre pre) {
 
 /* ---- finishing ------------------------------------------------------------------ */
 
-static int32_t find_text(const tokenizer *t, const char *s) {
-    size_t n = strlen(s);
-    for (int32_t id = 0; id < t->n_vocab; id++)
-        if ((size_t)(t->text_off[id + 1] - t->text_off[id]) == n &&
-            memcmp(t->text + t->text_off[id], s, n) == 0)
-            return id;
-    return -1;
-}
+/* Special tokens found by their stored text. One pass over the vocabulary
+ * finds them all (the lookup hash does not hold control tokens of every model). */
+enum {
+    TXT_EOT_ID, TXT_IM_END, TXT_END, TXT_END_OF_TURN, TXT_ENDOFTEXT, TXT_EOT, TXT_DS_EOS,
+    TXT_EOM_ID, TXT_MASK, TXT_S_END, TXT_UNK, TXT_S, TXT_COUNT
+};
+static const char *const known_texts[TXT_COUNT] = {
+    [TXT_EOT_ID] = "<|eot_id|>",       [TXT_IM_END] = "<|im_end|>",
+    [TXT_END] = "<|end|>",             [TXT_END_OF_TURN] = "<end_of_turn>",
+    [TXT_ENDOFTEXT] = "<|endoftext|>", [TXT_EOT] = "<EOT>",
+    [TXT_DS_EOS] = "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81" "sentence\xEF\xBD\x9C>",
+    [TXT_EOM_ID] = "<|eom_id|>",       [TXT_MASK] = "<mask>",
+    [TXT_S_END] = "</s>",              [TXT_UNK] = "<unk>",
+    [TXT_S] = "<s>",
+};
 
-/* Id of a token by its stored text (special tokens are not in the lookup hash
- * for every model, so this scans; used a handful of times at load only). */
-static int32_t find_text_fast(const tokenizer *t, const char *s) {
-    size_t n = strlen(s);
-    if (t->model != TOK_MODEL_BPE) {
-        int32_t id = tok_find(t, s, n);
-        if (id >= 0)
-            return id;
+static void find_known_texts(const tokenizer *t, int32_t ids[TXT_COUNT]) {
+    size_t lens[TXT_COUNT];
+    for (int k = 0; k < TXT_COUNT; k++) {
+        ids[k] = -1;
+        lens[k] = strlen(known_texts[k]);
     }
-    return find_text(t, s);
+    for (int32_t id = 0; id < t->n_vocab; id++) {
+        const char *s = t->text + t->text_off[id];
+        size_t n = (size_t)(t->text_off[id + 1] - t->text_off[id]);
+        if (n < 3 || s[0] != '<')
+            continue;
+        for (int k = 0; k < TXT_COUNT; k++)
+            if (ids[k] < 0 && n == lens[k] && memcmp(s, known_texts[k], n) == 0)
+                ids[k] = id;
+    }
 }
 
 static int cmp_special(const void *a, const void *b, void *ctx) {
@@ -395,25 +485,22 @@ static hearth_status finish_specials(tokenizer *t, const tokenizer_opts *o, hear
     set_id(t, &t->eom, o->eom, -1, "EOM", o);
     set_id(t, &t->eot, o->eot, -1, "EOT", o);
 
+    int32_t known[TXT_COUNT];
+    find_known_texts(t, known);
     /* Chat models often lack eot_token_id: find the end-of-turn token by its
      * text, in this order of preference. */
-    static const char *const eot_texts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>",
-                                            "<end_of_turn>", "<|endoftext|>", "<EOT>",
-                                            "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81"
-                                            "sentence\xEF\xBD\x9C>"};
-    for (size_t k = 0; t->eot < 0 && k < sizeof eot_texts / sizeof *eot_texts; k++)
-        t->eot = find_text_fast(t, eot_texts[k]);
+    for (int k = TXT_EOT_ID; t->eot < 0 && k <= TXT_DS_EOS; k++)
+        t->eot = known[k];
     if (t->eom < 0)
-        t->eom = find_text_fast(t, "<|eom_id|>");
+        t->eom = known[TXT_EOM_ID];
     mark_control(t, t->eot);
     mark_control(t, t->eom);
 
     /* End of generation: EOS, EOT, EOM and the usual end-of-turn texts. */
-    static const char *const eog_texts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>",
-                                            "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-                                            "<EOT>"};
+    static const int eog_texts[] = {TXT_EOT_ID, TXT_IM_END,    TXT_END,   TXT_END_OF_TURN,
+                                    TXT_ENDOFTEXT, TXT_EOM_ID, TXT_EOT};
     for (size_t k = 0; k < sizeof eog_texts / sizeof *eog_texts; k++) {
-        int32_t id = find_text_fast(t, eog_texts[k]);
+        int32_t id = known[eog_texts[k]];
         if (id >= 0) {
             mark_control(t, id);
             t->attr[id] |= TOK_ATTR_EOG;
@@ -429,9 +516,8 @@ static hearth_status finish_specials(tokenizer *t, const tokenizer_opts *o, hear
     /* Per-model whitespace stripping around special tokens (not stored in GGUF). */
     if (o->pre && (strstr(o->pre, "jina-v2-de") || strstr(o->pre, "jina-v2-es") ||
                    strstr(o->pre, "jina-v2-code"))) {
-        int32_t id = find_text_fast(t, "<mask>");
-        if (id >= 0)
-            t->attr[id] |= TOK_ATTR_LSTRIP;
+        if (known[TXT_MASK] >= 0)
+            t->attr[known[TXT_MASK]] |= TOK_ATTR_LSTRIP;
     } else if (o->model_name) {
         char lower[256];
         size_t n = strlen(o->model_name);
@@ -445,13 +531,12 @@ static hearth_status finish_specials(tokenizer *t, const tokenizer_opts *o, hear
             for (int32_t id = 0; id < t->n_vocab; id++)
                 if (t->attr[id] & (TOK_ATTR_CONTROL | TOK_ATTR_USER_DEFINED | TOK_ATTR_UNKNOWN))
                     t->attr[id] |= TOK_ATTR_RSTRIP;
-            int32_t id = find_text_fast(t, "</s>");
-            if (id >= 0)
-                t->attr[id] |= TOK_ATTR_RSTRIP;
-            static const char *const keep[] = {"<unk>", "<s>", "<|endoftext|>"};
+            if (known[TXT_S_END] >= 0)
+                t->attr[known[TXT_S_END]] |= TOK_ATTR_RSTRIP;
+            static const int keep[] = {TXT_UNK, TXT_S, TXT_ENDOFTEXT};
             for (size_t k = 0; k < 3; k++)
-                if ((id = find_text_fast(t, keep[k])) >= 0)
-                    t->attr[id] &= (uint16_t)~TOK_ATTR_RSTRIP;
+                if (known[keep[k]] >= 0)
+                    t->attr[known[keep[k]]] &= (uint16_t)~TOK_ATTR_RSTRIP;
         }
     }
 
@@ -478,6 +563,16 @@ static hearth_status finish_specials(tokenizer *t, const tokenizer_opts *o, hear
         }
     }
     if (spm) {
+        for (int b = 0; b < 128; b++)
+            t->isolated[b] = true;
+        for (uint64_t i = 0; i <= t->slot_mask; i++) {
+            if (t->slots[i].len == 0)
+                continue;
+            size_t kl;
+            const char *k = tok_key(t, t->slots[i].id, &kl);
+            for (size_t j = 0; kl > 1 && j < kl; j++)
+                t->isolated[(unsigned char)k[j]] = false;
+        }
         for (int32_t id = 0; id < t->n_vocab; id++) {
             size_t pl = (size_t)(t->piece_off[id + 1] - t->piece_off[id]);
             if ((t->attr[id] & TOK_ATTR_BYTE) && pl == 1) {
@@ -555,10 +650,8 @@ void tokenizer_free(tokenizer *t) {
     free(t->piece_off);
     free(t->score);
     free(t->attr);
-    free(t->slots);
-    free(t->merge_key);
-    free(t->merge_rank);
-    free(t->merge_result);
+    table_free(t->slots, t->slots ? (t->slot_mask + 1) * sizeof *t->slots : 0);
+    table_free(t->merges, t->merges ? (t->merge_mask + 1) * sizeof *t->merges : 0);
     free(t->pending_merges);
     free(t->pending_len);
     free(t->special);

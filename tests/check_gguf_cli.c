@@ -37,6 +37,7 @@ static void write_small_model(const char *path) {
     ck_assert_int_eq(hearth_gguf_writer_create(path, &w), HEARTH_OK);
     ck_assert_int_eq(hearth_gguf_writer_set_str(w, "general.architecture", "llama", 5), HEARTH_OK);
     ck_assert_int_eq(hearth_gguf_writer_set_u32(w, "llama.block_count", 2), HEARTH_OK);
+    ck_assert_int_eq(hearth_gguf_writer_set_i8(w, "bad\nkey", -3), HEARTH_OK);
     const char *toks[] = {"<unk>", "<s>", "a\"b", "d", "e", "f", "g"};
     ck_assert_int_eq(hearth_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", toks, NULL, 7),
                      HEARTH_OK);
@@ -58,6 +59,8 @@ START_TEST(test_gguf_cli_lists_file) {
     ck_assert_int_eq(run_cli(args, &out, &err), 0);
     ck_assert_msg(strstr(out, "  general.architecture  STRING  \"llama\"\n"), "%s", out);
     ck_assert_msg(strstr(out, "  llama.block_count  UINT32  2\n"), "%s", out);
+    /* A control character in a name is escaped, keeping one entry per line. */
+    ck_assert_msg(strstr(out, "  bad\\x0akey  INT8  -3\n"), "%s", out);
     ck_assert_msg(strstr(out, "  tokenizer.ggml.tokens  ARRAY  [STRING x 7] "
                               "[\"<unk>\", \"<s>\", \"a\\\"b\", \"d\", \"e\", ...]\n"), "%s", out);
     ck_assert_msg(strstr(out, "\n  w  Q4_0  64 x 2  0  72\n"), "%s", out);
@@ -114,6 +117,7 @@ Suite *gguf_cli_suite(void);
 Suite *gguf_cli_suite(void) {
     Suite *s = suite_create("gguf_cli");
     TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 60); /* seven program runs; slow under ASan on a busy machine */
     tcase_add_test(tc, test_gguf_cli_lists_file);
     tcase_add_test(tc, test_gguf_cli_exit_codes);
     suite_add_tcase(s, tc);

@@ -9,11 +9,14 @@
  * Also run under `make test SANITIZE=thread`.
  */
 #include <check.h>
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/prefill.h"
+#include "lib/prefill_attn.h"
 #include "util/testutil.h"
 
 static const int thread_counts[] = {1, 2, 3, 7};
@@ -72,7 +75,7 @@ static void check_matmul_type(const hearth_kernels *k, int type, int64_t n_in, i
         threadpool *tp = NULL;
         ck_assert_int_eq(tp_create(&tp, thread_counts[ti], false, NULL), HEARTH_OK);
         memset(got, 0xFF, (size_t)(n_out * n_tok) * sizeof *got); /* NaN: unwritten shows */
-        pf_matmul(tp, k, w, type, n_in, n_out, x, n_in, n_tok, qx, got, n_out);
+        pf_matmul(tp, k, NULL, w, type, n_in, n_out, x, n_in, n_tok, qx, got, n_out);
         ck_assert_msg(memcmp(qx, qx1, pf_act_bytes(type, n_in, n_tok)) == 0,
                       "%s: parallel activation conversion differs at %d threads",
                       hearth_type_traits_of(type)->name, thread_counts[ti]);
@@ -97,8 +100,8 @@ static bool computable(const hearth_kernels *k, int type) {
            k->quantize_row[at];
 }
 
-/* 300 rows -> 19 row chunks with a ragged last one; 70 and 133 tokens -> 2 and
- * 3 token tiles with ragged ends; 1 token = decode. */
+/* 300 rows -> 19 row chunks with a ragged last one; 70 and 133 tokens -> 3 and
+ * 5 token tiles with ragged ends; 1 token = decode. */
 START_TEST(test_parallel_matmul_bit_identical_across_threads) {
     hearth_kernels k;
     hearth_kernels_init(&k, HEARTH_ISA_AUTO);
@@ -113,6 +116,74 @@ START_TEST(test_parallel_matmul_bit_identical_across_threads) {
         n_types++;
     }
     ck_assert_int_ge(n_types, 3); /* at least F32, F16, Q8_0 exist on main */
+}
+END_TEST
+
+
+/* The float-weight path through BLAS (when built with it): every thread count
+ * gives the same bits, and the values match a double-precision product. */
+START_TEST(test_parallel_blas_matmul_thread_independent) {
+    hearth_kernels k;
+    hearth_kernels_init(&k, HEARTH_ISA_AUTO);
+    static const int types[] = {HEARTH_TYPE_F32, HEARTH_TYPE_F16, HEARTH_TYPE_BF16};
+    const int64_t n_in = 96, n_out = 200, n_tok = 70;
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        int type = types[ti];
+        if (!computable(&k, type))
+            continue;
+        if (!pf_use_blas(type, n_tok))
+            printf("note: %s x %lld tokens does not use BLAS in this build\n",
+                   hearth_type_traits_of(type)->name, (long long)n_tok);
+        test_rng r;
+        test_rng_seed(&r, 99 + (uint64_t)type);
+        void *w = random_weights(&k, type, n_in, n_out, &r);
+        float *x = malloc((size_t)(n_in * n_tok) * sizeof *x);
+        float *wf = malloc((size_t)(n_in * n_out) * sizeof *wf);
+        float *first = malloc((size_t)(n_out * n_tok) * sizeof *first);
+        float *got = malloc((size_t)(n_out * n_tok) * sizeof *got);
+        void *qx = malloc(pf_act_bytes(type, n_in, n_tok));
+        for (int64_t i = 0; i < n_in * n_tok; i++)
+            x[i] = test_rng_normal(&r);
+        for (int64_t o = 0; o < n_out; o++)
+            k.dequantize_row[type]((const char *)w + (size_t)o * hearth_row_bytes(type, n_in),
+                                   wf + o * n_in, n_in);
+        for (size_t c = 0; c < sizeof thread_counts / sizeof thread_counts[0]; c++) {
+            threadpool *tp = NULL;
+            pf_workspace *ws = NULL;
+            ck_assert_int_eq(tp_create(&tp, thread_counts[c], false, NULL), HEARTH_OK);
+            ck_assert_int_eq(pf_workspace_create(&ws, thread_counts[c], 16, 8, 2, 1, n_in, NULL),
+                             HEARTH_OK);
+            memset(got, 0xFF, (size_t)(n_out * n_tok) * sizeof *got);
+            pf_matmul(tp, &k, ws, w, type, n_in, n_out, x, n_in, n_tok, qx, got, n_out);
+            double err2 = 0, ref2 = 0;
+            for (int64_t t = 0; t < n_tok; t++)
+                for (int64_t o = 0; o < n_out; o++) {
+                    double d = 0;
+                    for (int64_t i = 0; i < n_in; i++)
+                        d += (double)wf[o * n_in + i] * x[t * n_in + i];
+                    err2 += (got[t * n_out + o] - d) * (got[t * n_out + o] - d);
+                    ref2 += d * d;
+                }
+            /* F16/BF16 activations on the kernel path round x too: 1e-2 bounds both. */
+            ck_assert_msg(sqrt(err2 / ref2) < (type == HEARTH_TYPE_F32 ? 1e-6 : 1e-2),
+                          "%s: relrms %g", hearth_type_traits_of(type)->name,
+                          sqrt(err2 / ref2));
+            if (c == 0)
+                memcpy(first, got, (size_t)(n_out * n_tok) * sizeof *got);
+            else
+                ck_assert_msg(memcmp(first, got, (size_t)(n_out * n_tok) * sizeof *got) == 0,
+                              "%s: differs at %d threads", hearth_type_traits_of(type)->name,
+                              thread_counts[c]);
+            pf_workspace_free(ws);
+            tp_free(tp);
+        }
+        free(w);
+        free(x);
+        free(wf);
+        free(first);
+        free(got);
+        free(qx);
+    }
 }
 END_TEST
 
@@ -146,13 +217,130 @@ START_TEST(test_parallel_rmsnorm_matches_serial) {
 }
 END_TEST
 
+
+/* Attention: exact double-precision causal GQA as the independent expectation. */
+static void reference_attention(const pf_attn *a, double *out) {
+    int64_t hd = a->head_dim, group = a->n_head / a->n_head_kv;
+    size_t esz = a->kv_f16 ? 2 : 4;
+    for (int64_t t = 0; t < a->n_tok; t++)
+        for (int64_t h = 0; h < a->n_head; h++) {
+            int64_t g = h / group, len = a->pos0 + t + 1;
+            double *sc = malloc((size_t)len * sizeof *sc), mx = -1e300, sum = 0;
+            for (int64_t p = 0; p < len; p++) {
+                const char *kr = (const char *)a->k + p * a->k_pos_stride + g * a->k_head_stride;
+                double d = 0;
+                for (int64_t i = 0; i < hd; i++) {
+                    float kv;
+                    if (esz == 2)
+                        kv = hearth_f16_to_f32(((const hearth_f16 *)kr)[i]);
+                    else
+                        kv = ((const float *)kr)[i];
+                    d += (double)kv * a->q[t * a->ldq + h * hd + i];
+                }
+                sc[p] = d * a->scale;
+                if (sc[p] > mx)
+                    mx = sc[p];
+            }
+            for (int64_t p = 0; p < len; p++)
+                sum += sc[p] = exp(sc[p] - mx);
+            for (int64_t i = 0; i < hd; i++) {
+                double o = 0;
+                for (int64_t p = 0; p < len; p++) {
+                    const char *vr =
+                        (const char *)a->v + p * a->v_pos_stride + g * a->v_head_stride;
+                    float vv = esz == 2 ? hearth_f16_to_f32(((const hearth_f16 *)vr)[i])
+                                        : ((const float *)vr)[i];
+                    o += sc[p] / sum * vv;
+                }
+                out[t * a->n_head * hd + h * hd + i] = o;
+            }
+            free(sc);
+        }
+}
+
+static void check_attention(bool kv_f16, int64_t n_tok, int64_t pos0, int64_t n_head,
+                            int64_t n_head_kv, int64_t hd) {
+    hearth_kernels k;
+    hearth_kernels_init(&k, HEARTH_ISA_AUTO);
+    test_rng r;
+    test_rng_seed(&r, 4242 + (uint64_t)n_tok);
+    int64_t n_pos = pos0 + n_tok, n_q = n_tok * n_head * hd;
+    size_t esz = kv_f16 ? 2 : 4, row = (size_t)(n_head_kv * hd) * esz;
+    char *kc = malloc(row * (size_t)n_pos), *vc = malloc(row * (size_t)n_pos);
+    float *q = malloc((size_t)n_q * sizeof *q);
+    for (int64_t i = 0; i < n_pos * n_head_kv * hd; i++) {
+        float kv = test_rng_normal(&r), vv = test_rng_normal(&r);
+        if (kv_f16) {
+            ((hearth_f16 *)kc)[i] = hearth_f32_to_f16(kv);
+            ((hearth_f16 *)vc)[i] = hearth_f32_to_f16(vv);
+        } else {
+            ((float *)kc)[i] = kv;
+            ((float *)vc)[i] = vv;
+        }
+    }
+    for (int64_t i = 0; i < n_q; i++)
+        q[i] = test_rng_normal(&r);
+    float *first = malloc((size_t)n_q * sizeof *first), *got = malloc((size_t)n_q * sizeof *got);
+    double *want = malloc((size_t)n_q * sizeof *want);
+    pf_attn a = {.n_head = n_head, .n_head_kv = n_head_kv, .head_dim = hd, .n_tok = n_tok,
+                 .pos0 = pos0, .q = q, .ldq = n_head * hd, .k = kc, .v = vc, .kv_f16 = kv_f16,
+                 .k_pos_stride = row, .k_head_stride = (size_t)hd * esz, .v_pos_stride = row,
+                 .v_head_stride = (size_t)hd * esz, .scale = 1.0f / sqrtf((float)hd),
+                 .out = got, .ldo = n_head * hd};
+    reference_attention(&a, want);
+    for (size_t ti = 0; ti < sizeof thread_counts / sizeof thread_counts[0]; ti++) {
+        threadpool *tp = NULL;
+        pf_workspace *ws = NULL;
+        ck_assert_int_eq(tp_create(&tp, thread_counts[ti], false, NULL), HEARTH_OK);
+        ck_assert_int_eq(pf_workspace_create(&ws, thread_counts[ti], n_pos + 3, hd, n_head,
+                                             n_head_kv, 64, NULL),
+                         HEARTH_OK);
+        memset(got, 0xFF, (size_t)n_q * sizeof *got);
+        pf_attention(tp, &k, ws, &a);
+        double err2 = 0, ref2 = 0;
+        for (int64_t i = 0; i < n_q; i++) {
+            err2 += (got[i] - want[i]) * (got[i] - want[i]);
+            ref2 += want[i] * want[i];
+        }
+        ck_assert_msg(sqrt(err2 / ref2) < 1e-5, "attention relrms %g vs exact (%lld tokens)",
+                      sqrt(err2 / ref2), (long long)n_tok);
+        if (ti == 0)
+            memcpy(first, got, (size_t)n_q * sizeof *got);
+        else
+            ck_assert_msg(memcmp(first, got, (size_t)n_q * sizeof *got) == 0,
+                          "attention differs at %d threads", thread_counts[ti]);
+        pf_workspace_free(ws);
+        tp_free(tp);
+    }
+    free(kc);
+    free(vc);
+    free(q);
+    free(first);
+    free(got);
+    free(want);
+}
+
+/* Decode-sized (3 tokens after 40) and block-sized batches (45 tokens after 20:
+ * 3 query blocks, ragged; 37 from empty), F16 and F32 caches, GQA 4:1 and 3:1,
+ * head dims 8 and 64. */
+START_TEST(test_parallel_attention_exact_and_thread_independent) {
+    check_attention(true, 3, 40, 8, 2, 64);
+    check_attention(false, 3, 40, 6, 2, 8);
+    check_attention(true, 45, 20, 8, 2, 64);
+    check_attention(false, 45, 20, 6, 2, 8);
+    check_attention(true, 37, 0, 4, 1, 64);
+}
+END_TEST
+
 Suite *parallel_suite(void);
 Suite *parallel_suite(void) {
     Suite *s = suite_create("parallel");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_parallel_matmul_bit_identical_across_threads);
+    tcase_add_test(tc, test_parallel_blas_matmul_thread_independent);
     tcase_add_test(tc, test_parallel_rmsnorm_matches_serial);
+    tcase_add_test(tc, test_parallel_attention_exact_and_thread_independent);
     suite_add_tcase(s, tc);
     return s;
 }

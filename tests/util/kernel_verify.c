@@ -220,8 +220,9 @@ bool kv_check_mat_dot(const hearth_kernels *k, int type, int64_t n, int64_t nr, 
                       uint64_t seed, char *msg, size_t msg_size) {
     const int atype = hearth_type_traits_of(type)->vec_dot_type;
     const size_t wrow = hearth_row_bytes(type, n), arow = hearth_row_bytes(atype, n);
-    /* strides larger than a row prove the kernel honours them */
-    const size_t ws = wrow + 6, as = arow + 10;
+    /* strides larger than a row prove the kernel honours them; multiples of
+     * 8 keep rows aligned to their element / block struct (kernels.h) */
+    const size_t ws = wrow + 8, as = arow + 16;
     const int64_t ldo = nr + 3;
     unsigned char *w = xmalloc(ws * (size_t)nr), *a = xmalloc(as * (size_t)nc);
     float *x = xmalloc((size_t)n * sizeof(float));

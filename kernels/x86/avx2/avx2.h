@@ -86,8 +86,8 @@ HEARTH_INLINE __m256i avx2_round_away(__m256 v) {
  *   WDEC             a struct type holding a decoded weight block
  *   decode(const WBLK *)                          -> WDEC
  *   step(const WDEC *, const ABLK *, avx2_dot_state *)  advances one output
- * Tiles: 2 rows x 4 columns (8 states) for batches, 4 x 1 for matvec, so
- * the 4 independent accumulator chains hide FMA latency. */
+ * Tiles: 2 rows x 4 columns (8 states) for batches; single columns go row
+ * after row (one sequential stream through the weights). */
 #define HEARTH_AVX2_DOT_KERNELS(VEC_DOT, MAT_DOT, WBLK, ABLK, QK)                          \
     void VEC_DOT(int64_t n, float *restrict out, const void *restrict w,                   \
                  const void *restrict a) {                                                 \
@@ -140,11 +140,12 @@ HEARTH_INLINE __m256i avx2_round_away(__m256 v) {
                 VEC_DOT##_tile(nb, 1, 4, out + c * ldo + r, ldo, wc + r * w_stride,        \
                                w_stride, ac + c * a_stride, a_stride);                     \
         }                                                                                  \
+        /* single columns (matvec): rows one after the other, so that the weights \
+         * stream through memory as one sequential run the prefetchers follow     \
+         * (interleaved rows measured slower); out-of-order execution overlaps the \
+         * consecutive rows' independent accumulator chains */                    \
         for (; c < nc; c++) {                                                              \
             int64_t r = 0;                                                                 \
-            for (; r + 4 <= nr; r += 4)                                                    \
-                VEC_DOT##_tile(nb, 4, 1, out + c * ldo + r, ldo, wc + r * w_stride,        \
-                               w_stride, ac + c * a_stride, a_stride);                     \
             for (; r < nr; r++)                                                            \
                 VEC_DOT##_tile(nb, 1, 1, out + c * ldo + r, ldo, wc + r * w_stride,        \
                                w_stride, ac + c * a_stride, a_stride);                     \

@@ -152,8 +152,8 @@ HEARTH_INLINE void zu_step_one(const zu_one *w, const block_q8_1 *a, z_state *st
 /* Generates vec_dot and mat_dot. Needs in scope: PAIR/ONE (decoded types),
  * decode_pair(const WBLK *) (blocks b, b+1), decode_one(const WBLK *),
  * step_pair(const PAIR *, const ABLK *, z_state *), step_one(...).
- * Tiles: 4 rows x 4 columns for batches, 4 x 1 for matvec (independent FMA
- * chains), 1 x C for leftover rows. */
+ * Tiles: 4 rows x 4 columns for batches (each decoded weight pair used 4
+ * times), 1 x C for leftover rows; single columns go row after row. */
 #define HEARTH_AVX512_DOT_KERNELS(VEC_DOT, MAT_DOT, WBLK, ABLK, QK)                        \
     HEARTH_INLINE void VEC_DOT##_tile(int64_t nb, int R, int C, float *restrict out,       \
                                       int64_t ldo, const char *w, size_t ws, const char *a, \
@@ -194,6 +194,9 @@ HEARTH_INLINE void zu_step_one(const zu_one *w, const block_q8_1 *a, z_state *st
             return;                                                                        \
         int64_t c = 0;                                                                     \
         for (; c + 4 <= nc; c += 4) {                                                      \
+            if (Z_BATCH(VEC_DOT, nb, nr, out + c * ldo, ldo, wc, w_stride, ac + c * a_stride, \
+                        a_stride))                                                         \
+                continue;                                                                  \
             int64_t r = 0;                                                                 \
             for (; r + 4 <= nr; r += 4)                                                    \
                 VEC_DOT##_tile(nb, 4, 4, out + c * ldo + r, ldo, wc + r * w_stride,        \
@@ -202,11 +205,12 @@ HEARTH_INLINE void zu_step_one(const zu_one *w, const block_q8_1 *a, z_state *st
                 VEC_DOT##_tile(nb, 1, 4, out + c * ldo + r, ldo, wc + r * w_stride,        \
                                w_stride, ac + c * a_stride, a_stride);                     \
         }                                                                                  \
+        /* single columns (matvec): rows one after the other, so that the weights \
+         * stream through memory as one sequential run the prefetchers follow     \
+         * (interleaved rows measured slower); out-of-order execution overlaps the \
+         * consecutive rows' independent accumulator chains */                    \
         for (; c < nc; c++) {                                                              \
             int64_t r = 0;                                                                 \
-            for (; r + 4 <= nr; r += 4)                                                    \
-                VEC_DOT##_tile(nb, 4, 1, out + c * ldo + r, ldo, wc + r * w_stride,        \
-                               w_stride, ac + c * a_stride, a_stride);                     \
             for (; r < nr; r++)                                                            \
                 VEC_DOT##_tile(nb, 1, 1, out + c * ldo + r, ldo, wc + r * w_stride,        \
                                w_stride, ac + c * a_stride, a_stride);                     \
@@ -219,6 +223,7 @@ HEARTH_INLINE void zu_step_one(const zu_one *w, const block_q8_1 *a, z_state *st
  * the same as zs_step_pair's (same products, same order): the bits equal
  * vec_dot's. Used for signed weight types with Q8_0 activations when the
  * row has at most Z_PREP_MAX_PAIRS pairs of blocks (else the plain tiles). */
+#define Z_PREFETCH 2048     /* bytes ahead in each weight row stream */
 #define Z_PREP_MAX_PAIRS 256 /* 16384 values: 16 KiB of int8 + 16 KiB of scales */
 
 /* BIAS > 0: weights stored as q in [0, 2 * BIAS) with value q - BIAS (Q4_0,
@@ -244,6 +249,8 @@ typedef struct {
         for (; b + 2 <= nb; b += 2) {                                                      \
             _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                          \
                 const WBLK *wb = (const WBLK *)(w + (size_t)r * ws) + b;                   \
+                /* a hint only (no fault past the matrix): keeps DRAM busy */              \
+                _mm_prefetch((const char *)wb + Z_PREFETCH, _MM_HINT_T0);                  \
                 if (BIAS) {                                                                \
                     const zb_pair d = DECODE_U((const void *)wb);                                        \
                     const __m512i isum = Z_DP(_mm512_load_si512(nbp + b * 8), d.q,         \
@@ -264,6 +271,62 @@ typedef struct {
         }                                                                                  \
         _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) out[r] = z_result(&st[r]);     \
     }                                                                                      \
+    /* rows one after the other: one sequential stream (see MAT_DOT) */                   \
+    /* Batches of biased types: per pair of blocks, each of 4 columns is loaded \
+     * once with its -BIAS * sums and scales, then every row's decoded codes    \
+     * meet all 4 columns with one vpdpbusd each (no sign handling). */         \
+    HEARTH_INLINE void VEC_DOT##_bias_tile(int64_t nb, int R, float *restrict out,         \
+                                           int64_t ldo, const char *w, size_t ws,          \
+                                           const char *a, size_t as) {                     \
+        __m512 acc[4][4];                                                                  \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                \
+            _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) acc[r][c] =                \
+                _mm512_setzero_ps();                                                       \
+        int64_t b = 0;                                                                     \
+        for (; b + 2 <= nb; b += 2) {                                                      \
+            __m512i y[4], nbias[4];                                                        \
+            __m512 da[4];                                                                  \
+            _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                          \
+                const block_q8_0 *ab = (const block_q8_0 *)(a + (size_t)c * as) + b;       \
+                y[c] = z_load_pair(ab[0].qs, ab[1].qs);                                    \
+                da[c] = z_h2f_pair(ab[0].d, ab[1].d);                                      \
+                nbias[c] = _mm512_sub_epi32(_mm512_setzero_si512(),                        \
+                                            Z_DP(_mm512_setzero_si512(),                   \
+                                                 _mm512_set1_epi8(BIAS ? BIAS : 1), y[c])); \
+            }                                                                              \
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                          \
+                const zb_pair d = DECODE_U((const void *)((const WBLK *)(w + (size_t)r * ws) + b)); \
+                _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                      \
+                    const __m512i isum = Z_DP(nbias[c], d.q, y[c]);                        \
+                    acc[r][c] = _mm512_fmadd_ps(_mm512_mul_ps(d.dw, da[c]),                \
+                                                _mm512_cvtepi32_ps(isum), acc[r][c]);      \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                              \
+            ONE d1;                                                                        \
+            if (b < nb)                                                                    \
+                d1 = decode_one((const WBLK *)(w + (size_t)r * ws) + b);                   \
+            _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                          \
+                z_state st = {acc[r][c], _mm256_setzero_ps(), 0.0f};                       \
+                if (b < nb)                                                                \
+                    step_one(&d1, (const block_q8_0 *)(a + (size_t)c * as) + b, &st);      \
+                out[c * ldo + r] = z_result(&st);                                          \
+            }                                                                              \
+        }                                                                                  \
+    }                                                                                      \
+    HEARTH_INLINE bool VEC_DOT##_batch4(int64_t nb, int64_t nr, float *restrict out,       \
+                                        int64_t ldo, const char *w, size_t ws, const char *a, \
+                                        size_t as) {                                       \
+        if (!BIAS)                                                                         \
+            return false;                                                                  \
+        int64_t r = 0;                                                                     \
+        for (; r + 4 <= nr; r += 4)                                                        \
+            VEC_DOT##_bias_tile(nb, 4, out + r, ldo, w + r * ws, ws, a, as);               \
+        for (; r < nr; r++)                                                                \
+            VEC_DOT##_bias_tile(nb, 1, out + r, ldo, w + r * ws, ws, a, as);               \
+        return true;                                                                       \
+    }                                                                                      \
     HEARTH_INLINE bool VEC_DOT##_matvec(int64_t nb, int64_t nr, float *restrict out,       \
                                         const char *w, size_t ws, const block_q8_0 *a) {   \
         if (nb > 2 * Z_PREP_MAX_PAIRS)                                                     \
@@ -282,8 +345,6 @@ typedef struct {
                                                          _mm512_set1_epi8(BIAS), y)));     \
         }                                                                                  \
         int64_t r = 0;                                                                     \
-        for (; r + 4 <= nr; r += 4)                                                        \
-            VEC_DOT##_prep_tile(nb, 4, out + r, w + r * ws, ws, yp, dap, nbp, a);          \
         for (; r < nr; r++)                                                                \
             VEC_DOT##_prep_tile(nb, 1, out + r, w + r * ws, ws, yp, dap, nbp, a);          \
         return true;                                                                       \

@@ -1,0 +1,131 @@
+/* forward_ops.c - the parallel building blocks of the forward pass: matmul,
+ * rope and causal attention.
+ *
+ * Work is split through the context's thread pool into tasks whose results
+ * depend only on the task index (rows of a matmul, one (token, head) pair of
+ * attention), never on which thread runs them: logits are bit-identical at
+ * any thread count (CONVENTIONS §5). All arithmetic goes through c->kern.
+ */
+#include <math.h>   /* pow, cos, sin, sqrtf */
+#include <string.h> /* memset */
+
+#include "ctx.h"
+#include "prefill.h" /* pf_quantize, pf_matmul_q: tiled parallel matmul */
+
+/* ---- Matmul ------------------------------------------------------------- */
+
+/* The row/token tiling and the thread split are lib/prefill.c's (issue 6);
+ * this wrapper only decides when activations need converting. */
+void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
+                int64_t n, bool same_input) {
+    const int act_type = hearth_type_traits_of((int)W->type)->vec_dot_type;
+    const void *act;
+    if (act_type == HEARTH_TYPE_F32) { /* F32 weights take the floats as they are */
+        act = x;
+    } else {
+        /* Converted once per matmul input: q/k/v (and gate/up) share theirs. */
+        if (!same_input || c->act_type != act_type)
+            pf_quantize(c->tp, &c->kern, (int)W->type, x, W->cols, W->cols, n, c->act);
+        c->act_type = act_type;
+        act = c->act;
+    }
+    pf_matmul_q(c->tp, &c->kern, W->data, (int)W->type, W->cols, W->rows, act, n, out, ldo);
+}
+
+/* ---- RoPE --------------------------------------------------------------- */
+
+/* Angle of pair i at position p: p * freq_scale * base^(-2i/n_rot) / rope_freqs[i],
+ * evaluated in double so that long positions keep their precision. */
+static double rope_angle(const llama_weights *w, double pos, int64_t i) {
+    const llama_hparams *hp = &w->hp;
+    double freq = pow((double)hp->rope_base, -2.0 * (double)i / (double)hp->n_rot);
+    if (w->rope_freqs)
+        freq /= (double)w->rope_freqs[i];
+    return pos * (double)hp->rope_freq_scale * freq;
+}
+
+void fwd_rope_angles(hearth_ctx *c, int64_t pos0, int64_t n) {
+    const int64_t half = c->w->hp.n_rot / 2;
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t i = 0; i < half; i++) {
+            double a = rope_angle(c->w, (double)(pos0 + t), i);
+            c->rope_cos[t * half + i] = (float)cos(a);
+            c->rope_sin[t * half + i] = (float)sin(a);
+        }
+}
+
+void fwd_rope_rotate(float *vec, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+                     const float *cos_, const float *sin_) {
+    for (int64_t h = 0; h < n_heads; h++) {
+        float *v = vec + h * head_dim;
+        for (int64_t i = 0; i < n_rot / 2; i++) { /* adjacent pairs (x[2i], x[2i+1]) */
+            float x0 = v[2 * i], x1 = v[2 * i + 1];
+            v[2 * i] = x0 * cos_[i] - x1 * sin_[i];
+            v[2 * i + 1] = x0 * sin_[i] + x1 * cos_[i];
+        }
+    }
+}
+
+void fwd_rerotate_keys(hearth_ctx *c, int64_t from, int64_t to, int64_t delta) {
+    const llama_hparams *hp = &c->w->hp;
+    const int64_t half = hp->n_rot / 2;
+    /* One position's worth of angles: every moved key turns by the same delta. */
+    float *cs = c->rope_cos, *sn = c->rope_sin;
+    for (int64_t i = 0; i < half; i++) {
+        double a = rope_angle(c->w, (double)delta, i);
+        cs[i] = (float)cos(a);
+        sn[i] = (float)sin(a);
+    }
+    for (int64_t l = 0; l < hp->n_layer; l++)
+        for (int64_t p = from; p < to; p++) {
+            kv_load_k(&c->kv, l, p, c->key_tmp, c->kern.dequantize_row[HEARTH_TYPE_F16]);
+            fwd_rope_rotate(c->key_tmp, hp->n_head_kv, hp->head_dim, hp->n_rot, cs, sn);
+            kv_store_k(&c->kv, l, p, c->key_tmp, c->kern.quantize_row[HEARTH_TYPE_F16]);
+        }
+}
+
+/* ---- Attention ---------------------------------------------------------- */
+
+typedef struct attn_job {
+    hearth_ctx *c;
+    int64_t layer;
+    int64_t pos0;
+} attn_job;
+
+/* Task t * n_head + h: query head h of token t over cells 0..pos0+t. */
+static void attn_task(void *arg, int64_t task, int thread) {
+    const attn_job *j = arg;
+    hearth_ctx *c = j->c;
+    const llama_hparams *hp = &c->w->hp;
+    const hearth_kernels *k = &c->kern;
+    const int64_t hd = hp->head_dim;
+    const int64_t t = task / hp->n_head, h = task % hp->n_head;
+    const int64_t kvh = h / (hp->n_head / hp->n_head_kv); /* grouped-query sharing */
+    const int64_t n_attend = j->pos0 + t + 1;             /* causal: itself and earlier */
+    const float *q = c->q + t * hp->n_embd + h * hd;      /* (head_dim) */
+    float *s = c->scores + (int64_t)thread * c->kv.n_ctx; /* (n_attend) */
+    const float scale = 1.0f / sqrtf((float)hd);
+    const bool f16 = c->kv.type == HEARTH_KV_F16;
+
+    for (int64_t p = 0; p < n_attend; p++) {
+        const void *krow = (const char *)kv_k_row(&c->kv, j->layer, p) +
+                           (size_t)(kvh * hd) * c->kv.elt_bytes;
+        s[p] = (f16 ? k->dot_f16_f32(krow, q, hd) : k->dot_f32(krow, q, hd)) * scale;
+    }
+    k->softmax(s, n_attend);
+    float *out = c->att + t * hp->n_embd + h * hd; /* (head_dim) */
+    memset(out, 0, (size_t)hd * sizeof(float));
+    for (int64_t p = 0; p < n_attend; p++) {
+        const void *vrow = (const char *)kv_v_row(&c->kv, j->layer, p) +
+                           (size_t)(kvh * hd) * c->kv.elt_bytes;
+        if (f16)
+            k->axpy_f16(out, s[p], vrow, hd);
+        else
+            k->axpy_f32(out, s[p], vrow, hd);
+    }
+}
+
+void fwd_attention(hearth_ctx *c, int64_t layer, int64_t n, int64_t pos0) {
+    attn_job j = {c, layer, pos0};
+    tp_parallel_for(c->tp, n * c->w->hp.n_head, attn_task, &j);
+}
