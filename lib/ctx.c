@@ -26,6 +26,7 @@ void hearth_ctx_free(hearth_ctx *c) {
     if (!c)
         return;
     tp_free(c->tp);
+    pf_workspace_free(c->pfws);
     kv_free(&c->kv);
     free(c->x);
     free(c->xb);
@@ -109,6 +110,9 @@ static hearth_status ctx_init(hearth_ctx *c, const hearth_model *model,
     HEARTH_TRY(tp_create(&c->tp, c->params.n_threads, p->pin_threads, err));
     HEARTH_TRY(kv_init(&c->kv, p->kv_type, hp->n_layer, c->params.n_ctx,
                        hp->n_head_kv * hp->head_dim, err));
+    HEARTH_TRY(pf_workspace_create(&c->pfws, tp_n_threads(c->tp), c->params.n_ctx, hp->head_dim,
+                                   hp->n_head, hp->n_head_kv,
+                                   hp->n_ff > hp->n_embd ? hp->n_ff : hp->n_embd, err));
     return alloc_scratch(c, err);
 }
 

@@ -10,6 +10,7 @@
 
 #include "kv_cache.h"
 #include "model.h"
+#include "prefill.h"
 #include "threadpool.h"
 
 struct hearth_ctx {
@@ -18,6 +19,7 @@ struct hearth_ctx {
     hearth_ctx_params params; /* with defaults resolved */
     hearth_kernels kern;      /* this context's copy of the kernel table */
     threadpool *tp;
+    pf_workspace *pfws; /* per-thread scratch of lib/prefill*.c (attention, BLAS tiles) */
     kv_cache kv;
     int64_t n_ubatch; /* tokens per forward step (a decode call is split into steps) */
     int32_t n_shifts;

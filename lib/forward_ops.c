@@ -10,7 +10,8 @@
 #include <string.h> /* memset */
 
 #include "ctx.h"
-#include "prefill.h" /* pf_quantize, pf_matmul_q: tiled parallel matmul */
+#include "prefill.h"      /* pf_quantize, pf_matmul_q: tiled parallel matmul */
+#include "prefill_attn.h" /* pf_attention: blockwise batch attention */
 
 /* ---- Matmul ------------------------------------------------------------- */
 
@@ -18,11 +19,17 @@
  * this wrapper only decides when activations need converting. */
 void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
                 int64_t n, bool same_input) {
+    if (pf_use_blas((int)W->type, n)) { /* float weights, large batch: sgemm tiles */
+        pf_matmul(c->tp, &c->kern, c->pfws, W->data, (int)W->type, W->cols, W->rows, x, W->cols,
+                  n, c->act, out, ldo);
+        c->act_type = -1; /* c->act was not written: the next same_input call converts */
+        return;
+    }
     const int act_type = hearth_type_traits_of((int)W->type)->vec_dot_type;
     const void *act;
     if (act_type == HEARTH_TYPE_F32) { /* F32 weights take the floats as they are */
         act = x;
-        c->act_type = -1; /* c->act does not hold this input: never reuse it for x */
+        c->act_type = -1; /* c->act still holds an older input: never reuse it after this */
     } else {
         /* Converted once per matmul input: q/k/v (and gate/up) share theirs. */
         if (!same_input || c->act_type != act_type)
@@ -127,6 +134,24 @@ static void attn_task(void *arg, int64_t task, int thread) {
 }
 
 void fwd_attention(hearth_ctx *c, int64_t layer, int64_t n, int64_t pos0) {
-    attn_job j = {c, layer, pos0};
-    tp_parallel_for(c->tp, n * c->w->hp.n_head, attn_task, &j);
+    const llama_hparams *hp = &c->w->hp;
+    if (n <= 4) { /* decode: one task per (token, head) */
+        attn_job j = {c, layer, pos0};
+        tp_parallel_for(c->tp, n * hp->n_head, attn_task, &j);
+        return;
+    }
+    /* Batches: lib/prefill_attn.c, per (KV head, block of queries): each K/V row
+     * is loaded once for the group's query heads, and every (token, head) gets
+     * the bits attn_task gives it (so batch and decode agree exactly). */
+    const size_t elt = c->kv.elt_bytes, head_bytes = (size_t)hp->head_dim * elt;
+    pf_attn a = {
+        .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,
+        .n_tok = n, .pos0 = pos0, .q = c->q, .ldq = hp->n_embd,
+        .k = kv_k_row(&c->kv, layer, 0), .v = kv_v_row(&c->kv, layer, 0),
+        .kv_f16 = c->kv.type == HEARTH_KV_F16,
+        .k_pos_stride = (size_t)c->kv.kv_dim * elt, .k_head_stride = head_bytes,
+        .v_pos_stride = (size_t)c->kv.kv_dim * elt, .v_head_stride = head_bytes,
+        .scale = 1.0f / sqrtf((float)hp->head_dim), .out = c->att, .ldo = hp->n_embd,
+    };
+    pf_attention(c->tp, &c->kern, c->pfws, &a);
 }

@@ -3,9 +3,9 @@
  * A matmul is cut into tasks of (a chunk of weight rows) x (a tile of tokens).
  * Row chunks are a few dozen rows: small enough that there are several tasks
  * per thread for dynamic balancing even for the 256-row K/V projections, large
- * enough that the per-task overhead (one atomic increment) is noise. A task
- * walks its token tiles with the weight chunk hot in L1/L2, and the kernel's
- * mat_dot reuses each weight block across the tile's tokens in registers.
+ * enough that the per-task overhead (one atomic increment) is noise. The
+ * kernel's mat_dot reuses each weight block across the tile's tokens in
+ * registers. Float weights in large batches may instead go through BLAS.
  * Chunk sizes depend on the shapes only, so results never depend on the thread
  * count (and mat_dot gives vec_dot's bits for every value anyway).
  */
@@ -18,8 +18,8 @@
 
 #ifdef HEARTH_HAVE_BLAS
 #include <cblas.h>
+#include <pthread.h> /* the OpenBLAS call lock */
 #endif
-
 
 /* Tokens per mat_dot call: the activations of one tile (32 x 2048 values =
  * 68 KB in Q8_0) stay in L2 while weight rows are swept across them. */
@@ -172,6 +172,13 @@ typedef struct blas_job {
 } blas_job;
 
 #ifdef HEARTH_HAVE_BLAS
+/* Debian's serial OpenBLAS (0.3.21) returns wrong results when two threads call
+ * sgemm at the same time (measured: 3 threads x 20000 calls of 45x64x352 gave
+ * ~180 corrupted products), so calls are serialised process-wide: within one
+ * context, and across contexts running on different threads. Converting the
+ * weight chunk happens outside the lock. */
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void blas_task(void *arg, int64_t task, int thread) {
     const blas_job *j = arg;
     int64_t r0 = task * BLAS_ROWS, nr = j->n_out - r0 < BLAS_ROWS ? j->n_out - r0 : BLAS_ROWS;
@@ -184,8 +191,10 @@ static void blas_task(void *arg, int64_t task, int thread) {
             j->k->dequantize_row[j->wtype](src, wf + r * j->n_in, j->n_in);
     }
     /* y[:, r0:r0+nr] = x (n_tok x n_in) . wf^T */
+    pthread_mutex_lock(&blas_lock);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->n_tok, (int)nr, (int)j->n_in,
                 1.0f, j->x, (int)j->ldx, wf, (int)j->n_in, 0.0f, j->y + r0, (int)j->ldy);
+    pthread_mutex_unlock(&blas_lock);
 }
 #endif
 

@@ -27,12 +27,12 @@ typedef struct pf_attn {
     int64_t ldo;
 } pf_attn;
 
-/* out = softmax(scale * q . K^T, causal) . V for every token and head.
+/* out = softmax(q . K^T * scale, causal) . V for every token and head.
  * Decode-sized batches go head by head through the kernel table; larger batches
- * are computed per (KV head, block of 32 queries): the block's K and V rows are
- * converted to float once and shared by all the group's query heads, and the
- * two products are matrix products (cblas_sgemm when built with BLAS).
- * Deterministic: results do not depend on the thread count. */
+ * per (KV head, block of 16 queries), each K and V row loaded once for all the
+ * group's query heads. Every (token, head) gets the bits the decode path gives
+ * it (same kernel calls, same order): results depend neither on the thread
+ * count nor on how tokens were split into batches. */
 /* Floats of per-thread scratch pf_attention needs (for pf_workspace_create). */
 size_t pf_attn_floats(int64_t n_ctx, int64_t head_dim, int64_t group);
 

@@ -17,6 +17,7 @@
 
 #include "lib/prefill.h"
 #include "lib/prefill_attn.h"
+#include "synth_model.h"
 #include "util/testutil.h"
 
 static const int thread_counts[] = {1, 2, 3, 7};
@@ -312,6 +313,25 @@ static void check_attention(bool kv_f16, int64_t n_tok, int64_t pos0, int64_t n_
         pf_workspace_free(ws);
         tp_free(tp);
     }
+    /* Batch invariance: each token alone (decode path) gives the batch's bits. */
+    threadpool *tp1 = NULL;
+    pf_workspace *ws1 = NULL;
+    ck_assert_int_eq(tp_create(&tp1, 2, false, NULL), HEARTH_OK);
+    ck_assert_int_eq(pf_workspace_create(&ws1, 2, n_pos + 3, hd, n_head, n_head_kv, 64, NULL),
+                     HEARTH_OK);
+    for (int64_t t = 0; t < n_tok; t++) {
+        pf_attn one = a;
+        one.n_tok = 1;
+        one.pos0 = pos0 + t;
+        one.q = q + t * a.ldq;
+        one.out = got;
+        pf_attention(tp1, &k, ws1, &one);
+        ck_assert_msg(memcmp(got, first + t * a.ldo, (size_t)a.ldo * sizeof *got) == 0,
+                      "token %lld alone differs from the batch of %lld", (long long)t,
+                      (long long)n_tok);
+    }
+    pf_workspace_free(ws1);
+    tp_free(tp1);
     free(kc);
     free(vc);
     free(q);
@@ -332,6 +352,125 @@ START_TEST(test_parallel_attention_exact_and_thread_independent) {
 }
 END_TEST
 
+/* ---- Model level ----------------------------------------------------------- */
+
+/* A model whose every stage splits into many tasks: 8 query heads over 2 KV
+ * heads of 32, ffn 352 (22 row chunks), vocab 700 (44 row chunks). */
+static const char *write_parallel_model(uint32_t type, const char *name) {
+    static char path[4][512];
+    static int next;
+    char *buf = path[next++ % 4];
+    snprintf(buf, 512, "%s/%s", test_tmpdir(), name);
+    synth_model_params p = synth_model_default_params();
+    p.n_embd = 256;
+    p.n_layer = 2;
+    p.n_ff = 352;
+    p.n_head = 8;
+    p.n_head_kv = 2;
+    p.n_vocab = 700;
+    p.type = type;
+    p.embd_type = type;
+    p.weight_std = 0.05f;
+    p.seed = 7;
+    ck_assert_int_eq(synth_model_write(buf, &p), HEARTH_OK);
+    return buf;
+}
+
+enum { N_PROMPT = 45, N_DECODE = 3 };
+
+/* Logits of a 45-token prompt (all positions: the batch path) then of three
+ * single-token decodes, on a context of n_threads threads:
+ * (N_PROMPT + N_DECODE) x n_vocab floats, malloc'd. */
+static float *run_model(const hearth_model *m, int n_threads) {
+    hearth_ctx_params cp = hearth_ctx_default_params();
+    cp.n_ctx = 64;
+    cp.n_batch = 64;
+    cp.n_threads = n_threads;
+    cp.logits_all = true;
+    hearth_ctx *c = NULL;
+    ck_assert_msg(hearth_ctx_create(m, &cp, &c) == HEARTH_OK, "%s", hearth_last_error());
+    int32_t n_vocab = hearth_vocab_size(m);
+    float *out = malloc((size_t)(N_PROMPT + N_DECODE) * (size_t)n_vocab * sizeof *out);
+    ck_assert_ptr_nonnull(out);
+    int32_t tokens[N_PROMPT];
+    for (int i = 0; i < N_PROMPT; i++)
+        tokens[i] = (int32_t)((i * 131 + 17) % n_vocab);
+    ck_assert_int_eq(hearth_ctx_decode(c, tokens, N_PROMPT), HEARTH_OK);
+    for (int i = 0; i < N_PROMPT; i++)
+        memcpy(out + (size_t)i * n_vocab, hearth_ctx_logits(c, i), (size_t)n_vocab * sizeof *out);
+    for (int d = 0; d < N_DECODE; d++) {
+        int32_t t = (int32_t)((d * 57 + 3) % n_vocab);
+        ck_assert_int_eq(hearth_ctx_decode(c, &t, 1), HEARTH_OK);
+        memcpy(out + (size_t)(N_PROMPT + d) * n_vocab, hearth_ctx_logits(c, -1),
+               (size_t)n_vocab * sizeof *out);
+    }
+    hearth_ctx_free(c);
+    return out;
+}
+
+static void check_model_threads(uint32_t type, const char *name) {
+    const char *path = write_parallel_model(type, name);
+    hearth_model *m = NULL;
+    ck_assert_msg(hearth_model_load(path, NULL, &m) == HEARTH_OK, "%s", hearth_last_error());
+    size_t n = (size_t)(N_PROMPT + N_DECODE) * (size_t)hearth_vocab_size(m);
+    float *first = run_model(m, 1);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(isfinite(first[i]), "%s: logit %zu not finite", name, i);
+    for (size_t ti = 1; ti < sizeof thread_counts / sizeof thread_counts[0]; ti++) {
+        float *got = run_model(m, thread_counts[ti]);
+        ck_assert_msg(memcmp(first, got, n * sizeof *got) == 0,
+                      "%s: logits differ between 1 and %d threads", name, thread_counts[ti]);
+        free(got);
+    }
+    free(first);
+    hearth_model_free(m);
+}
+
+START_TEST(test_parallel_logits_bit_identical_q8_0) { check_model_threads(8, "q8_0.gguf"); }
+END_TEST
+START_TEST(test_parallel_logits_bit_identical_q4_0) { check_model_threads(2, "q4_0.gguf"); }
+END_TEST
+/* F16 weights take the BLAS path at the 45-token batch when built with BLAS. */
+START_TEST(test_parallel_logits_bit_identical_f16) { check_model_threads(1, "f16.gguf"); }
+END_TEST
+
+typedef struct ctx_run {
+    const hearth_model *m;
+    float *logits;
+} ctx_run;
+
+static void *ctx_thread(void *p) {
+    ctx_run *r = p;
+    r->logits = run_model(r->m, 2);
+    return NULL;
+}
+
+/* Two contexts over one model, decoding at the same time on two threads (each
+ * with a 2-thread pool), give the logits of the same runs one after the other:
+ * the model is read-only and contexts share nothing. */
+START_TEST(test_parallel_two_contexts_at_once) {
+    const char *path = write_parallel_model(8, "shared.gguf");
+    hearth_model *m = NULL;
+    ck_assert_msg(hearth_model_load(path, NULL, &m) == HEARTH_OK, "%s", hearth_last_error());
+    size_t n = (size_t)(N_PROMPT + N_DECODE) * (size_t)hearth_vocab_size(m);
+    float *serial = run_model(m, 2);
+    ctx_run runs[2] = {{m, NULL}, {m, NULL}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, ctx_thread, &runs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_ptr_nonnull(runs[i].logits);
+        ck_assert_msg(memcmp(serial, runs[i].logits, n * sizeof *serial) == 0,
+                      "context %d: concurrent logits differ from serial ones", i);
+        free(runs[i].logits);
+    }
+    free(serial);
+    hearth_model_free(m);
+}
+END_TEST
+
 Suite *parallel_suite(void);
 Suite *parallel_suite(void) {
     Suite *s = suite_create("parallel");
@@ -342,5 +481,12 @@ Suite *parallel_suite(void) {
     tcase_add_test(tc, test_parallel_rmsnorm_matches_serial);
     tcase_add_test(tc, test_parallel_attention_exact_and_thread_independent);
     suite_add_tcase(s, tc);
+    TCase *tm = tcase_create("model");
+    tcase_set_timeout(tm, 300);
+    tcase_add_test(tm, test_parallel_logits_bit_identical_q8_0);
+    tcase_add_test(tm, test_parallel_logits_bit_identical_q4_0);
+    tcase_add_test(tm, test_parallel_logits_bit_identical_f16);
+    tcase_add_test(tm, test_parallel_two_contexts_at_once);
+    suite_add_tcase(s, tm);
     return s;
 }
