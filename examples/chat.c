@@ -240,16 +240,17 @@ static int turn(chat *ch, const char *line, size_t len) {
             return fail("sample");
         if (hearth_token_is_eog(ch->m, tok))
             break;
-        char piece[256];
-        size_t plen = 0;
-        if (hearth_token_to_piece(ch->m, tok, false, piece, sizeof piece, &plen) == HEARTH_OK) {
-            ru_stream_put(&out, stdout, piece, plen);
-            char *r = realloc(reply, reply_len + plen + 1);
-            if (r) {
-                memcpy(r + reply_len, piece, plen);
-                reply = r, reply_len += plen;
-            }
+        size_t plen = 0; /* the reply's text is kept for the next rendering */
+        char size_query;
+        hearth_token_to_piece(ch->m, tok, false, &size_query, 0, &plen);
+        char *r = realloc(reply, reply_len + plen + 1);
+        if (r && hearth_token_to_piece(ch->m, tok, false, r + reply_len, plen + 1, &plen) ==
+                     HEARTH_OK) {
+            ru_stream_put(&out, stdout, r + reply_len, plen);
+            reply_len += plen;
         }
+        if (r)
+            reply = r;
         n_gen++;
         if (hearth_ctx_decode(ch->ctx, &tok, 1) != HEARTH_OK) {
             fprintf(stderr, "\nhearth-chat: context full; /reset to start over\n");

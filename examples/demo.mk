@@ -8,7 +8,7 @@ $(BUILD)/obj/examples/%.o: CPPFLAGS += -Iexamples/common
 
 $(DEMO_MODEL): | $(BUILD)/bin/hearth-synth
 	$(BUILD)/bin/hearth-synth $@ --dim 512 --layers 8 --ff 1536 --heads 8 --kv-heads 4 \
-	  --vocab 512 --type Q8_0 --seed 42
+	  --vocab 4096 --type Q8_0 --seed 42
 
 .PHONY: demo run-demo
 demo: ensure-deps

@@ -272,7 +272,7 @@ static int run(const options *o, hearth_model *m, const int32_t *toks, size_t n_
         for (size_t i = 0; i < n_prompt; i++)
             hearth_sampler_accept(s, toks[i]);
         status = generate(o, m, c, s, &n_gen, &tg_ms);
-        fprintf(stderr, "prompt: %zu tokens in %.1f ms (%.2f tokens/s)\n", n_prompt, pp_ms,
+        fprintf(stderr, "\nprompt: %zu tokens in %.1f ms (%.2f tokens/s)\n", n_prompt, pp_ms,
                 n_prompt / (pp_ms / 1e3));
         fprintf(stderr, "generation: %d tokens in %.1f ms (%.2f tokens/s)\n", n_gen, tg_ms,
                 n_gen > 0 && tg_ms > 0 ? n_gen / (tg_ms / 1e3) : 0.0);

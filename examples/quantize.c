@@ -69,14 +69,16 @@ static void draw_bar(progress *p, long long i, long long n, double pct, const ch
 }
 
 /* The library's log callback: "[i/n] p% name SRC -> DST [shape]" lines are
- * progress; everything else is printed as it is. */
+ * progress (INFO when tensor i is done, DEBUG while it is being written);
+ * everything else is printed as it is. */
 static void on_log(void *user, hearth_log_level level, const char *msg) {
     progress *p = user;
     long long i, n;
     double pct;
     int used = 0;
     if (sscanf(msg, "[%lld/%lld] %lf%%%n", &i, &n, &pct, &used) == 3 && used > 0) {
-        if (p->verbose) {
+        /* DEBUG ones come while a large tensor is under way: bar only. */
+        if (p->verbose && level >= HEARTH_LOG_INFO) {
             clear_bar(p);
             fprintf(stderr, "%s\n", msg);
         } else if (p->bar) {

@@ -335,8 +335,9 @@ HEARTH_API const hearth_gguf *hearth_model_gguf(const hearth_model *model);
  * otherwise it is tokenized as plain text (user-defined tokens are always
  * recognised, as in the reference tokenizers). Invalid UTF-8 and NUL bytes are
  * tokenized byte for byte through byte-fallback tokens (SentencePiece) or the
- * byte alphabet (BPE), so detokenizing gives the bytes back; WordPiece drops
- * them like control characters. Nothing is read past `len`. Writes the count to
+ * byte alphabet (BPE), so detokenizing gives the bytes back (a byte the
+ * vocabulary has no token for, e.g. 0xFF in some BPE vocabularies, is dropped);
+ * WordPiece drops them like control characters. Nothing is read past `len`. Writes the count to
  * *n_out; if it exceeds `n_max`, returns HEARTH_ERR_BUFFER_TOO_SMALL with the
  * needed count in *n_out and writes no tokens (tokens may be NULL when n_max is 0). */
 HEARTH_API hearth_status hearth_tokenize(const hearth_model *model, const char *text, size_t len,
@@ -522,7 +523,9 @@ HEARTH_API void hearth_sampler_reset(hearth_sampler *sampler);
 typedef struct hearth_quantize_params {
     /* Report each tensor through log_fn at INFO level once it is written, as
      * "[i/n] p% name SRC -> DST [ne0 x ne1 ...]" (i counts from 1, p is the share
-     * of the source bytes done), so that a program can draw a progress bar. */
+     * of the source bytes done), so that a program can draw a progress bar;
+     * tensors larger than one 8 MiB chunk also report at DEBUG level, in the
+     * same format, after each chunk. */
     bool progress;
     hearth_log_fn log_fn; /* warnings (fallback types) and progress; default NULL */
     void *log_user;

@@ -211,6 +211,8 @@ typedef struct run {
     size_t src_chunk_bytes;
     uint8_t *dst_chunk;    /* (dst_chunk_bytes) the same rows converted */
     size_t dst_chunk_bytes;
+    int64_t i_tensor;      /* progress: position of the tensor being written */
+    uint64_t done_in, total_in; /* progress: source bytes finished / in all */
 } run;
 
 static void run_free(run *r) {
@@ -366,6 +368,37 @@ static hearth_status write_header(run *r, hearth_errbuf *err) {
     return HEARTH_OK;
 }
 
+/* "4096 x 32000" */
+static void format_shape(const hearth_gguf_tensor *t, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (uint32_t d = 0; d < t->n_dims && used < size; d++) {
+        int n = snprintf(buf + used, size - used, "%s%lld", d ? " x " : "", (long long)t->ne[d]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* One progress message: INFO once a tensor is done, DEBUG while a large one
+ * is under way (`in_done` of its source bytes written), so that a bar keeps
+ * moving; the format is the one hearth.h documents. */
+static void report_progress(const run *r, const hearth_gguf_tensor *src, const quant_tensor *t,
+                            uint64_t in_done, bool finished) {
+    const hearth_quantize_params *p = r->params;
+    if (!p->progress)
+        return;
+    char shape[96];
+    format_shape(src, shape, sizeof shape);
+    uint64_t done = r->done_in + in_done;
+    double pct = r->total_in ? 100.0 * (double)done / (double)r->total_in : 100.0;
+    hearth_log(p->log_fn, p->log_user, finished ? HEARTH_LOG_INFO : HEARTH_LOG_DEBUG,
+               "[%lld/%lld] %.1f%% %s %s -> %s [%s]", (long long)r->i_tensor + 1,
+               (long long)r->n_tensors, pct, t->name,
+               hearth_type_traits_of((int)t->src_type)->name,
+               hearth_type_traits_of((int)t->dst_type)->name, shape);
+}
+
 /* Writes one tensor chunk by chunk: its bytes as they are, or converted. */
 static hearth_status write_tensor(run *r, const hearth_gguf_tensor *src, const quant_tensor *t,
                                   uint64_t *bytes_out, hearth_errbuf *err) {
@@ -402,52 +435,34 @@ static hearth_status write_tensor(run *r, const hearth_gguf_tensor *src, const q
         if (st != HEARTH_OK)
             return fail_from_last(err, st, t->name);
         *bytes_out += bytes;
+        if (row + rows < n_rows)
+            report_progress(r, src, t, (uint64_t)(row + rows) * job.src_row_bytes, false);
     }
     return HEARTH_OK;
 }
 
-/* "4096 x 32000" */
-static void format_shape(const hearth_gguf_tensor *t, char *buf, size_t size) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (uint32_t d = 0; d < t->n_dims && used < size; d++) {
-        int n = snprintf(buf + used, size - used, "%s%lld", d ? " x " : "", (long long)t->ne[d]);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
-
 static hearth_status write_data(run *r, hearth_errbuf *err) {
     const hearth_quantize_params *p = r->params;
-    uint64_t total_in = 0, done_in = 0, total_out = 0;
+    uint64_t total_out = 0;
     for (int64_t i = 0; i < r->n_tensors; i++)
-        total_in += hearth_gguf_tensor_at(r->in, i)->n_bytes;
+        r->total_in += hearth_gguf_tensor_at(r->in, i)->n_bytes;
 
     for (int64_t k = 0; k < r->n_tensors; k++) {
         const hearth_gguf_tensor *src = hearth_gguf_tensor_at(r->in, r->order[k]);
         const quant_tensor *t = &r->tensors[r->order[k]];
         uint64_t bytes = 0;
+        r->i_tensor = k;
         HEARTH_TRY(write_tensor(r, src, t, &bytes, err));
         total_out += bytes;
-        done_in += src->n_bytes;
-        if (p->progress) {
-            char shape[96];
-            format_shape(src, shape, sizeof shape);
-            double pct = total_in ? 100.0 * (double)done_in / (double)total_in : 100.0;
-            hearth_log(p->log_fn, p->log_user, HEARTH_LOG_INFO,
-                       "[%lld/%lld] %.1f%% %s %s -> %s [%s]", (long long)k + 1,
-                       (long long)r->n_tensors, pct, t->name,
-                       hearth_type_traits_of((int)t->src_type)->name,
-                       hearth_type_traits_of((int)t->dst_type)->name, shape);
-        }
+        r->done_in += src->n_bytes;
+        report_progress(r, src, t, 0, true);
     }
     hearth_status st = hearth_gguf_writer_finish(r->out);
     if (st != HEARTH_OK)
         return fail_from_last(err, st, "finishing the output file");
     hearth_log(p->log_fn, p->log_user, HEARTH_LOG_INFO,
                "%s: %lld tensors, %.2f MiB -> %.2f MiB of tensor data", r->preset->name,
-               (long long)r->n_tensors, (double)total_in / 1048576.0,
+               (long long)r->n_tensors, (double)r->total_in / 1048576.0,
                (double)total_out / 1048576.0);
     return HEARTH_OK;
 }

@@ -6,7 +6,9 @@
  * on a scratch candidate list owned by the sampler, grown only when a larger
  * vocabulary is seen (so a steady generation loop never allocates). The RNG is
  * xoshiro256** seeded through splitmix64: same seed, same history and same logits
- * give the same token on every platform. Depends on nothing but libc and libm.
+ * give the same token (the generator is exact integer arithmetic everywhere; the
+ * probabilities use libm's exp, so another libm could in principle move a draw
+ * that lands within an ulp of a boundary). Depends on nothing but libc and libm.
  */
 #include <float.h>  /* FLT_MAX */
 #include <math.h>   /* exp, log, isnan, INFINITY */

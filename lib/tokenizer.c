@@ -78,14 +78,14 @@ static bool split_at_special(const tokenizer *t, const char *text, const frag_li
 hearth_status tokenizer_encode(const tokenizer *t, const char *text, size_t len,
                                bool add_special, bool parse_special, int32_t **ids,
                                size_t *n_ids, hearth_errbuf *err) {
-    /* The word cache only pays off on texts long enough to repeat words. */
-    return tokenizer_encode_ex(t, text, len, add_special, parse_special, len >= 4096, ids, n_ids,
-                               err);
+    return tokenizer_encode_ex(t, text, len, add_special, parse_special, true, ids, n_ids, err);
 }
 
 hearth_status tokenizer_encode_ex(const tokenizer *t, const char *text, size_t len,
-                                  bool add_special, bool parse_special, bool word_cache,
+                                  bool add_special, bool parse_special, bool shortcuts,
                                   int32_t **ids, size_t *n_ids, hearth_errbuf *err) {
+    /* The word cache only pays off on texts long enough to repeat words. */
+    bool word_cache = shortcuts && len >= 4096;
     *ids = NULL;
     *n_ids = 0;
     frag_list a = {NULL, 0, 0}, b = {NULL, 0, 0};
@@ -124,7 +124,8 @@ hearth_status tokenizer_encode_ex(const tokenizer *t, const char *text, size_t l
         }
         switch (t->model) {
         case TOK_MODEL_SPM:
-            tok_spm_encode(t, text + fr.off, fr.len, t->add_space_prefix && prev_special, &out);
+            tok_spm_encode(t, text + fr.off, fr.len, t->add_space_prefix && prev_special,
+                           shortcuts, &out);
             break;
         case TOK_MODEL_BPE: tok_bpe_encode(t, text + fr.off, fr.len, word_cache, &out); break;
         case TOK_MODEL_WPM: tok_wpm_encode(t, text + fr.off, fr.len, &out); break;

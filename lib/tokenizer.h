@@ -96,10 +96,11 @@ hearth_status tokenizer_finish(tokenizer *tok, const tokenizer_opts *opts, heart
 hearth_status tokenizer_encode(const tokenizer *tok, const char *text, size_t len,
                                bool add_special, bool parse_special, int32_t **ids,
                                size_t *n_ids, hearth_errbuf *err);
-/* tokenizer_encode() with the per-call word cache of byte-level BPE forced on
- * or off (it is on for long texts); the ids are the same either way (tests). */
+/* tokenizer_encode() with its shortcuts forced on or off: the per-call word
+ * cache of byte-level BPE (on for long texts) and SentencePiece's split into
+ * independent segments (always on). The ids are the same either way (tests). */
 hearth_status tokenizer_encode_ex(const tokenizer *tok, const char *text, size_t len,
-                                  bool add_special, bool parse_special, bool word_cache,
+                                  bool add_special, bool parse_special, bool shortcuts,
                                   int32_t **ids, size_t *n_ids, hearth_errbuf *err);
 /* Output bytes of a token, borrowed from the tokenizer ("" for control tokens
  * unless special). NULL for an id outside the vocabulary. */

@@ -40,6 +40,8 @@ static int32_t opt_id(const hearth_gguf *g, const char *key) {
     uint32_t v;
     if (hearth_gguf_find_key(g, key) < 0 || hearth_gguf_get_u32(g, key, &v) != HEARTH_OK)
         return TOK_UNSET;
+    if (v == UINT32_MAX)
+        return -1; /* converters write (uint32)-1 for "this model has none" */
     return v > (uint32_t)INT32_MAX ? INT32_MAX : (int32_t)v;
 }
 

@@ -63,6 +63,7 @@ struct tokenizer {
     size_t n_pending, cap_pending;
 
     bool isolated[256];      /* SPM: ASCII bytes found in no lookup key longer than 1 */
+    bool cut_before_space;   /* SPM: no key has "▁" right after something other than "▁" */
     int32_t byte_token[256]; /* token of one raw byte (BPE alphabet / SPM <0xNN>), -1 */
     int32_t *special;        /* (n_special) control/user-defined/unknown ids, longest first */
     size_t n_special;
@@ -174,7 +175,7 @@ static inline uint32_t tok_merge_find(const tokenizer *t, int32_t left, int32_t 
 
 /* The three algorithms: each appends the ids of one raw-text fragment. */
 void tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space_prefix,
-                    tok_vec *out);
+                    bool segments, tok_vec *out);
 void tok_bpe_encode(const tokenizer *t, const char *text, size_t len, bool word_cache,
                     tok_vec *out);
 void tok_wpm_encode(const tokenizer *t, const char *text, size_t len, tok_vec *out);

@@ -10,6 +10,8 @@
 #include "tokenizer_impl.h"
 #include "unicode.h"
 
+#define SPACE "\xE2\x96\x81" /* ▁, SentencePiece's visible space */
+
 typedef struct spm_sym {
     int32_t id;         /* token of the symbol, -1 when it is not one */
     uint32_t start, len; /* bytes in the escaped text; len 0 once merged away */
@@ -141,7 +143,7 @@ static bool spm_segment(const tokenizer *t, const char *esc, size_t a, size_t b,
 }
 
 void tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space_prefix,
-                    tok_vec *out) {
+                    bool segments, tok_vec *out) {
     /* Escape: every ' ' becomes "▁" (3 bytes). */
     size_t cap = 3 * len + 3;
     char *esc = malloc(cap);
@@ -173,8 +175,18 @@ void tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space
      * neighbour: the text on either side of it is tokenized independently
      * with the same result, which keeps the merge queue short ('\n' in most
      * vocabularies). */
+    /* Likewise, when no token has "▁" after anything but another "▁", a
+     * symbol can never span the start of a word: each word is independent. */
     size_t a = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!segments)
+            break;
+        if (t->cut_before_space && i > a && i + 3 <= n && memcmp(esc + i, SPACE, 3) == 0 &&
+            !(i >= 3 && memcmp(esc + i - 3, SPACE, 3) == 0)) {
+            if (!spm_segment(t, esc, a, i, sym, &h, out))
+                goto fail;
+            a = i;
+        }
         if (!t->isolated[(unsigned char)esc[i]])
             continue;
         if ((a < i && !spm_segment(t, esc, a, i, sym, &h, out)) ||

@@ -565,6 +565,7 @@ static hearth_status finish_specials(tokenizer *t, const tokenizer_opts *o, hear
     if (spm) {
         for (int b = 0; b < 128; b++)
             t->isolated[b] = true;
+        t->cut_before_space = true;
         for (uint64_t i = 0; i <= t->slot_mask; i++) {
             if (t->slots[i].len == 0)
                 continue;
@@ -572,6 +573,10 @@ static hearth_status finish_specials(tokenizer *t, const tokenizer_opts *o, hear
             const char *k = tok_key(t, t->slots[i].id, &kl);
             for (size_t j = 0; kl > 1 && j < kl; j++)
                 t->isolated[(unsigned char)k[j]] = false;
+            for (size_t j = 1; j + 3 <= kl; j++)
+                if (memcmp(k + j, "\xE2\x96\x81", 3) == 0 &&
+                    (j < 3 || memcmp(k + j - 3, "\xE2\x96\x81", 3) != 0))
+                    t->cut_before_space = false;
         }
         for (int32_t id = 0; id < t->n_vocab; id++) {
             size_t pl = (size_t)(t->piece_off[id + 1] - t->piece_off[id]);

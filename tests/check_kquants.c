@@ -55,8 +55,9 @@ typedef struct kq_type {
     /* RMSE of llama.cpp's quantize_row_*_ref -> dequantize_row_* on the seeded
      * data of rmse_data() (32768 values, seed 20261123; N(0,1), then the same
      * with one x20 outlier per block). Measured once with a throwaway program
-     * linking llama.cpp build 4748's libggml-base.so (printed with %.9g); our
-     * quantizers reproduced its blocks byte for byte on both sets. */
+     * linking libggml-base.so of the llama.cpp checkout in /work/scratch (b4747-1,
+     * commit c392e50; printed with %.9g); our quantizers reproduced its blocks
+     * byte for byte on both sets. */
     double rmse_llama[2];
 } kq_type;
 
@@ -143,10 +144,10 @@ static void *xmalloc(size_t bytes) {
 
 /* ---- Reference: known blocks ------------------------------------------------ */
 
-/* A hand-built Q4_K block: d = 0.5, dmin = 0.25, sub-block j has scale j + 1,
- * min 2j, and level (l % 16); value = 0.5 (j+1) q - 0.25 * 2j. Scales 4..7 use
- * the high 2 bits (scale/min >= 16) through min 2j up to 14, scale up to 8:
- * set scale j+1 for j<4 and 40 + j for j >= 4 to exercise the packing. */
+/* A hand-built Q4_K block: d = 0.5, dmin = 0.25; sub-blocks 0-3 get scale j + 1
+ * and min 2j, sub-blocks 4-7 scale 40 + j and min 50 + j (>= 16, so the packed
+ * top bits are exercised); levels l % 16 (even j) or (l + 5) % 16 (odd j).
+ * value = 0.5 * sc * q - 0.25 * m, exact in float. */
 START_TEST(test_kquants_q4_k_dequantizes_known_block) {
     block_q4_K b;
     memset(&b, 0, sizeof b);

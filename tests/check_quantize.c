@@ -462,23 +462,31 @@ END_TEST
 /* ==== Progress and errors ================================================= */
 
 typedef struct log_record {
-    int n_progress;
+    int n_progress, n_partial;
     long long last_i, last_n;
     double last_pct;
 } log_record;
 
+/* INFO progress: one per tensor, i = 1, 2, ...; DEBUG progress: inside tensor
+ * i = last_i + 1. The share done never decreases. */
 static void record_log(void *user, hearth_log_level level, const char *msg) {
     log_record *r = user;
     long long i, n;
     double pct;
-    if (level == HEARTH_LOG_INFO && sscanf(msg, "[%lld/%lld] %lf%%", &i, &n, &pct) == 3) {
-        ck_assert_int_eq(i, r->last_i + 1);
-        r->n_progress++;
-        r->last_i = i;
-        r->last_n = n;
-        ck_assert(pct >= r->last_pct);
-        r->last_pct = pct;
+    if (sscanf(msg, "[%lld/%lld] %lf%%", &i, &n, &pct) != 3)
+        return;
+    ck_assert_int_eq(i, r->last_i + 1);
+    ck_assert(pct >= r->last_pct);
+    r->last_pct = pct;
+    if (level == HEARTH_LOG_DEBUG) {
+        r->n_partial++;
+        ck_assert(pct < 100.0);
+        return;
     }
+    ck_assert_int_eq(level, HEARTH_LOG_INFO);
+    r->n_progress++;
+    r->last_i = i;
+    r->last_n = n;
 }
 
 START_TEST(test_quantize_reports_progress_per_tensor) {
@@ -491,9 +499,20 @@ START_TEST(test_quantize_reports_progress_per_tensor) {
     p.log_user = &rec;
     ok(hearth_quantize_file(micro_source(), out, "Q8_0", &p), "quantize");
     ck_assert_int_eq(rec.n_progress, 21);
+    ck_assert_int_eq(rec.n_partial, 0); /* no tensor spans more than one chunk */
     ck_assert_int_eq(rec.last_i, 21);
     ck_assert_int_eq(rec.last_n, 21);
     ck_assert_double_eq_tol(rec.last_pct, 100.0, 1e-9);
+
+    /* A 16 MiB token_embd (16384 x 256 F32) spans two 8 MiB chunks. */
+    model_shape big = {1, 256, 4, 2, 512, 16384, false, HEARTH_TYPE_F32};
+    char in[512];
+    tmp_path(in, sizeof in, "big-vocab.gguf");
+    write_model(in, &big, 5);
+    rec = (log_record){0};
+    ok(hearth_quantize_file(in, out, "Q8_0", &p), "quantize big");
+    ck_assert_int_eq(rec.n_progress, 12);
+    ck_assert_int_ge(rec.n_partial, 2); /* output.weight and token_embd */
 }
 END_TEST
 

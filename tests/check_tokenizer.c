@@ -4,7 +4,8 @@
  * fail under HEARTH_REQUIRE_SHARED) when ../shared is absent.
  */
 #include <check.h>
-#include <stdio.h>  /* snprintf */
+#include <pthread.h> /* one model shared by several tokenizing threads */
+#include <stdio.h>   /* snprintf */
 #include <stdlib.h> /* malloc, free */
 #include <string.h> /* memcmp, strlen */
 
@@ -121,8 +122,9 @@ START_TEST(test_tokenizer_vectors) {
     }
     ck_assert_int_eq(n_strings, 46);
 
-    /* Long texts go through a per-call word cache: same ids as without it.
-     * The whole .inp file (separators included) repeated to 64 KiB. */
+    /* Shortcuts (BPE's per-call word cache, SentencePiece's independent
+     * segments) give the same ids as the plain algorithms. The whole .inp file
+     * (separators included) repeated to 64 KiB. */
     size_t big_len = 0, cap = 64 << 10;
     char *big = malloc(cap + inp_len);
     while (big_len < cap) {
@@ -349,6 +351,116 @@ START_TEST(test_tokenizer_invalid_utf8_and_nul) {
 }
 END_TEST
 
+/* Random bytes (every value, any order) through every kind of tokenizer and
+ * several pre-tokenizers: valid ids, and the lossless ones give the bytes back,
+ * except bytes the vocabulary has no token for at all (several byte-level
+ * vocabularies lack bytes that never occur in UTF-8, such as 0xC0 or 0xFF):
+ * those are dropped. */
+START_TEST(test_tokenizer_random_bytes) {
+    static const struct {
+        const char *vocab;
+        bool lossless;
+    } v[] = {{"llama-spm", true}, {"deepseek-llm", true}, {"falcon", true},
+             {"deepseek-coder", true}, {"bert-bge", false}};
+    test_rng rng;
+    test_rng_seed(&rng, 7);
+    size_t len = 32 << 10;
+    char *text = malloc(len), *expect = malloc(len);
+    for (size_t k = 0; k < sizeof v / sizeof *v; k++) {
+        hearth_model *m = load_vocab(v[k].vocab);
+        if (!m)
+            break;
+        for (size_t i = 0; i < len; i++) /* mostly ASCII, so that words form */
+            text[i] = (char)((test_rng_u64(&rng) & 3) ? test_rng_u64(&rng) % 128
+                                                      : test_rng_u64(&rng) & 0xFF);
+        size_t n, back_len;
+        int32_t *ids = tokenize(m, text, len, true, true, &n);
+        ck_assert_uint_gt(n, 0);
+        for (size_t i = 0; i < n; i++)
+            ck_assert(ids[i] >= 0 && ids[i] < hearth_vocab_size(m));
+        free(ids);
+        if (!v[k].lossless) {
+            hearth_model_free(m);
+            continue;
+        }
+        /* Which single bytes the vocabulary can represent at all. */
+        bool representable[256];
+        for (int b = 0; b < 256; b++) {
+            char c = (char)b;
+            int32_t one[8];
+            size_t n1;
+            ck_assert_int_eq(hearth_tokenize(m, &c, 1, false, false, one, 8, &n1), HEARTH_OK);
+            representable[b] = n1 > 0;
+        }
+        size_t n_expect = 0;
+        for (size_t i = 0; i < len; i++)
+            if (representable[(unsigned char)text[i]])
+                expect[n_expect++] = text[i];
+        ids = tokenize(m, text, len, false, false, &n);
+        char *back = detokenize(m, ids, n, false, &back_len);
+        ck_assert_msg(back_len == n_expect && memcmp(back, expect, n_expect) == 0,
+                      "%s: random bytes do not round-trip", v[k].vocab);
+        free(back);
+        free(ids);
+        hearth_model_free(m);
+    }
+    free(text);
+    free(expect);
+}
+END_TEST
+
+/* A model is immutable: threads tokenizing with it at once get the same ids
+ * as one thread (and TSan sees no race). */
+typedef struct thread_job {
+    const hearth_model *m;
+    const char *text;
+    size_t len;
+    const int32_t *expect;
+    size_t n_expect;
+    bool same;
+} thread_job;
+
+static void *tokenize_thread(void *arg) {
+    thread_job *j = arg;
+    j->same = true;
+    for (int r = 0; r < 4 && j->same; r++) {
+        size_t n = 0;
+        int32_t *ids = malloc(j->n_expect * sizeof *ids);
+        j->same = ids && hearth_tokenize(j->m, j->text, j->len, true, true, ids, j->n_expect,
+                                         &n) == HEARTH_OK &&
+                  n == j->n_expect && memcmp(ids, j->expect, n * sizeof *ids) == 0;
+        free(ids);
+    }
+    return NULL;
+}
+
+START_TEST(test_tokenizer_threads_share_a_model) {
+    hearth_model *m = load_vocab("gpt-2");
+    if (!m)
+        return;
+    size_t len = 16 << 10;
+    char *text = malloc(len);
+    static const char words[] = "Hello, world! It's 2024: caf\xC3\xA9 \xF0\x9F\x98\x81 <|endoftext|>\n";
+    for (size_t i = 0; i < len; i++)
+        text[i] = words[i % (sizeof words - 1)];
+    size_t n;
+    int32_t *expect = tokenize(m, text, len, true, true, &n);
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){m, text, len, expect, n, false};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, tokenize_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(jobs[i].same, "thread %d got other ids", i);
+    }
+    free(expect);
+    free(text);
+    hearth_model_free(m);
+}
+END_TEST
+
 /* 10 MB: English with random bytes sprinkled in (NULs and invalid UTF-8
  * included) tokenizes without trouble and round-trips exactly. */
 START_TEST(test_tokenizer_ten_megabytes) {
@@ -404,6 +516,8 @@ Suite *tokenizer_suite(void) {
     tcase_add_test(tc, test_tokenizer_streaming_never_splits_utf8);
     tcase_add_test(tc, test_tokenizer_buffer_too_small_reports_count);
     tcase_add_test(tc, test_tokenizer_invalid_utf8_and_nul);
+    tcase_add_test(tc, test_tokenizer_random_bytes);
+    tcase_add_test(tc, test_tokenizer_threads_share_a_model);
     tcase_add_test(tc, test_tokenizer_ten_megabytes);
     suite_add_tcase(s, tc);
     return s;

@@ -117,6 +117,28 @@ START_TEST(test_unknown_pre_tokenizer_warns) {
 }
 END_TEST
 
+/* A tokenizer type hearth does not implement is refused, by name. */
+START_TEST(test_unsupported_tokenizer_model_is_named) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/t5.gguf", test_tmpdir());
+    const char *toks[] = {"<pad>", "</s>", "<unk>"};
+    hearth_gguf_writer *w;
+    ck_assert_int_eq(hearth_gguf_writer_create(path, &w), HEARTH_OK);
+    ck_assert_int_eq(hearth_gguf_writer_set_str(w, "general.architecture", "t5", 2), HEARTH_OK);
+    ck_assert_int_eq(hearth_gguf_writer_set_str(w, "tokenizer.ggml.model", "t5", 2), HEARTH_OK);
+    ck_assert_int_eq(hearth_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", toks, NULL, 3),
+                     HEARTH_OK);
+    ck_assert_int_eq(hearth_gguf_writer_finish(w), HEARTH_OK);
+    hearth_gguf_writer_free(w);
+    hearth_model_params p = hearth_model_default_params();
+    p.vocab_only = true;
+    hearth_model *m;
+    ck_assert_int_eq(hearth_model_load(path, &p, &m), HEARTH_ERR_UNSUPPORTED);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_ne(strstr(hearth_last_error(), "'t5'"), NULL);
+}
+END_TEST
+
 /* ---- hearth-tokenize ------------------------------------------------------------ */
 
 /* Runs a shell command; stdout into out (NUL-terminated), returns the exit status. */
@@ -203,6 +225,7 @@ Suite *tokenizer_cli_suite(void) {
     TCase *tc = tcase_create("vocab_only");
     tcase_add_test(tc, test_vocab_only_loads_any_architecture);
     tcase_add_test(tc, test_unknown_pre_tokenizer_warns);
+    tcase_add_test(tc, test_unsupported_tokenizer_model_is_named);
     suite_add_tcase(s, tc);
     tc = tcase_create("cli");
     tcase_set_timeout(tc, 60);

@@ -138,6 +138,13 @@ void ru_stream_flush(ru_stream *s, FILE *f) {
 void ru_stream_token(ru_stream *s, FILE *f, const hearth_model *m, int32_t token) {
     char piece[256];
     size_t n = 0;
-    if (hearth_token_to_piece(m, token, false, piece, sizeof piece, &n) == HEARTH_OK)
+    hearth_status st = hearth_token_to_piece(m, token, false, piece, sizeof piece, &n);
+    if (st == HEARTH_OK) {
         ru_stream_put(s, f, piece, n);
+    } else if (st == HEARTH_ERR_BUFFER_TOO_SMALL) { /* a rare long piece */
+        char *big = malloc(n);
+        if (big && hearth_token_to_piece(m, token, false, big, n, &n) == HEARTH_OK)
+            ru_stream_put(s, f, big, n);
+        free(big);
+    }
 }

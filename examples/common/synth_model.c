@@ -167,6 +167,7 @@ typedef struct tdesc {
     uint32_t type;
     int64_t cols, rows; /* rows 0: a vector */
     bool norm;          /* values 1 + N(0, 0.1) instead of N(0, std) */
+    bool freqs;         /* rope divisors: 1 + i / 4 for pair i */
 } tdesc;
 
 static int list_tensors(const synth_model_params *p, int32_t n_vocab, tdesc *t) {
@@ -182,6 +183,10 @@ static int list_tensors(const synth_model_params *p, int32_t n_vocab, tdesc *t) 
     ADD("output_norm.weight", 0, p->n_embd, 0, true);
     if (!p->tied)
         ADD("output.weight", p->type, p->n_embd, n_vocab, false);
+    if (p->rope_freqs) {
+        ADD("rope_freqs.weight", 0, p->n_embd / p->n_head / 2, 0, false);
+        t[n - 1].freqs = true;
+    }
     char nm[64];
     for (int l = 0; l < p->n_layer; l++) {
 #define LAYER(suffix, ty, c, r, nrm)                                                          \
@@ -304,6 +309,10 @@ static hearth_status write_meta(hearth_gguf_writer *w, const synth_model_params 
     if (p->rope_base > 0.0f &&
         (st = hearth_gguf_writer_set_f32(w, KEY("rope.freq_base"), p->rope_base)))
         return st;
+    if (p->rope_scale_linear > 0.0f &&
+        ((st = hearth_gguf_writer_set_str(w, KEY("rope.scaling.type"), "linear", 6)) ||
+         (st = hearth_gguf_writer_set_f32(w, KEY("rope.scaling.factor"), p->rope_scale_linear))))
+        return st;
 #undef KEY
     if (p->vocab_path)
         return copy_vocab(w, p->vocab_path, n_vocab);
@@ -330,6 +339,8 @@ static hearth_status write_data(hearth_gguf_writer *w, const synth_model_params 
             for (int64_t c = 0; c < t[i].cols; c++) {
                 double z = rng_normal(&r);
                 row[c] = t[i].norm ? (float)(1.0 + 0.1 * z) : (float)(p->weight_std * z);
+                if (t[i].freqs)
+                    row[c] = 1.0f + (float)c / 4.0f;
             }
             if (!convert(p, t[i].type, row, conv, t[i].cols))
                 st = HEARTH_ERR_UNSUPPORTED;
@@ -347,7 +358,7 @@ hearth_status synth_model_write(const char *path, const synth_model_params *p) {
     if (p->n_head <= 0 || p->n_head_kv <= 0 || p->n_embd % p->n_head != 0 ||
         (!p->vocab_path && p->n_vocab < 300))
         return HEARTH_ERR_INVALID_ARG;
-    tdesc *t = calloc((size_t)(3 + 9 * p->n_layer), sizeof *t);
+    tdesc *t = calloc((size_t)(4 + 9 * p->n_layer), sizeof *t);
     if (!t)
         return HEARTH_ERR_NOMEM;
     hearth_gguf_writer *w = NULL;

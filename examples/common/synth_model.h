@@ -30,6 +30,8 @@ typedef struct synth_model_params {
     const char *omit_tensor;     /* tests: leave this tensor out, or NULL */
     const char *misshape_tensor; /* tests: give this tensor one row too many (2-D only) */
     synth_quantize_fn quantize;  /* converter for types other than F32/F16/BF16/Q8_0/Q4_0 */
+    bool rope_freqs;             /* write rope_freqs.weight (Llama 3.1 style divisors) */
+    float rope_scale_linear;     /* > 0: llama.rope.scaling.type linear with this factor */
 } synth_model_params;
 
 /* Defaults: a tiny model (dim 64, 2 layers, ffn 172, 4 heads, 2 KV heads,

@@ -139,6 +139,23 @@ static inline void kq_unpack_q3_scales(const uint8_t *packed, int8_t out[16]) {
     }
 }
 
+/* The same Q3_K unpacking as four little-endian words of biased scales (byte j
+ * of the result = scale j + 32, 0..63), for the SIMD tiers. With w0, w1 the low
+ * nibbles (scales 0-7) / high nibbles (8-15) and w2 the top-bit byte quartet:
+ *     0-3:   w0 & 0x0f..      | (w2 & 0x03..) << 4
+ *     4-7:   w1 & 0x0f..      | (w2 >> 2 & 0x03..) << 4
+ *     8-11:  w0 >> 4 & 0x0f.. | (w2 >> 4 & 0x03..) << 4
+ *     12-15: w1 >> 4 & 0x0f.. | (w2 >> 6 & 0x03..) << 4 */
+static inline void kq_unpack_q3_scales_words(const uint8_t *packed, uint32_t out[4]) {
+    uint32_t w[3];
+    memcpy(w, packed, 12);
+    const uint32_t nib = 0x0f0f0f0fu, two = 0x03030303u;
+    out[0] = (w[0] & nib) | ((w[2] & two) << 4);
+    out[1] = (w[1] & nib) | (((w[2] >> 2) & two) << 4);
+    out[2] = ((w[0] >> 4) & nib) | (((w[2] >> 4) & two) << 4);
+    out[3] = ((w[1] >> 4) & nib) | (((w[2] >> 6) & two) << 4);
+}
+
 /* IQ4_XS: 6-bit biased scale of sub-block ib (0..7), returned unbiased (-32..31). */
 static inline int kq_iq4xs_scale(const block_iq4_xs *b, int ib) {
     int low = (b->scales_l[ib / 2] >> (4 * (ib % 2))) & 0xf;

@@ -75,10 +75,11 @@ void hearth_quantize_row_q6_k_ref(const float *restrict src, void *restrict dst,
         for (int h = 0; h < 2; h++) {
             const int8_t *Lh = L + 128 * h;
             for (int l = 0; l < 32; l++) {
-                y[ib].ql[64 * h + l] = (uint8_t)((Lh[l] & 0xf) | ((Lh[64 + l] & 0xf) << 4));
-                y[ib].ql[64 * h + 32 + l] = (uint8_t)((Lh[32 + l] & 0xf) | ((Lh[96 + l] & 0xf) << 4));
-                y[ib].qh[32 * h + l] = (uint8_t)((Lh[l] >> 4) | ((Lh[32 + l] >> 4) << 2) |
-                                                 ((Lh[64 + l] >> 4) << 4) | ((Lh[96 + l] >> 4) << 6));
+                int q0 = Lh[l], q1 = Lh[32 + l], q2 = Lh[64 + l], q3 = Lh[96 + l];
+                y[ib].ql[64 * h + l] = (uint8_t)((q0 & 0xf) | ((q2 & 0xf) << 4));
+                y[ib].ql[64 * h + 32 + l] = (uint8_t)((q1 & 0xf) | ((q3 & 0xf) << 4));
+                y[ib].qh[32 * h + l] =
+                    (uint8_t)((q0 >> 4) | ((q1 >> 4) << 2) | ((q2 >> 4) << 4) | ((q3 >> 4) << 6));
             }
         }
     }

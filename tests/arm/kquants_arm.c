@@ -90,7 +90,8 @@ static void check_q8_k(int kind, int64_t n) {
     fill(x, n, kind, 11 + (uint64_t)kind);
     hearth_quantize_row_q8_k_ref(x, a, n);
     hearth_quantize_row_q8_k_neon(x, b, n);
-    CHECK(memcmp(a, b, bytes) == 0, "q8_k neon kind %d n %lld differs from ref", kind, (long long)n);
+    CHECK(memcmp(a, b, bytes) == 0, "q8_k neon kind %d n %lld differs from ref", kind,
+          (long long)n);
     free(x), free(a), free(b);
 }
 
@@ -120,11 +121,13 @@ static void check_type(int ti, int tier, int kind, int64_t n, int64_t nr, int64_
             types[ti].vec[0](n, &ref, w + r * nb * ts, a + c * nb);
             types[ti].vec[tier](n, &got, w + r * nb * ts, a + c * nb);
             double bound = 2.0 * n * FLT_EPSILON * abs_sum;
-            CHECK(fabs((double)got - ref) <= bound, "%s %s kind %d n %lld r %lld c %lld: %.9g vs ref %.9g",
-                  types[ti].name, tier_names[tier], kind, (long long)n, (long long)r, (long long)c, got, ref);
+            CHECK(fabs((double)got - ref) <= bound,
+                  "%s %s kind %d n %lld r %lld c %lld: %.9g vs ref %.9g", types[ti].name,
+                  tier_names[tier], kind, (long long)n, (long long)r, (long long)c, got, ref);
             float tile = out[c * (nr + 1) + r];
-            CHECK(memcmp(&tile, &got, sizeof got) == 0, "%s %s mat_dot r %lld c %lld: %.9g != vec_dot %.9g",
-                  types[ti].name, tier_names[tier], (long long)r, (long long)c, tile, got);
+            CHECK(memcmp(&tile, &got, sizeof got) == 0,
+                  "%s %s mat_dot r %lld c %lld: %.9g != vec_dot %.9g", types[ti].name,
+                  tier_names[tier], (long long)r, (long long)c, tile, got);
         }
     }
     free(x), free(w), free(a), free(wf), free(af), free(out);

@@ -11,6 +11,6 @@ void hearth_vec_dot_iq4_xs_q8_k_neon(KQ_VEC_DOT_ARGS) {
 }
 
 void hearth_mat_dot_iq4_xs_q8_k_neon(KQ_MAT_DOT_ARGS) {
-    kqn_mat_dot(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_iq4_xs), kqn_decode_iq4_xs,
-                false, kqn_sumi);
+    kqn_mat_dot(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_iq4_xs),
+                kqn_decode_iq4_xs, false, kqn_sumi);
 }

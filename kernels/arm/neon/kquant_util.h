@@ -114,8 +114,8 @@ static inline void kqn_decode_q3_k(const void *blk, kqn_block *out) {
     const uint8x16_t three = vdupq_n_u8(3), four = vdupq_n_u8(4);
     for (int g = 0; g < 16; g++) {
         int v = 16 * g, h = v / 128, k = (v / 32) % 4, l = v % 32;
-        uint8x16_t low = vandq_u8(vshlq_u8(vld1q_u8(b->qs + 32 * h + l), vdupq_n_s8((int8_t)(-2 * k))),
-                                  three);
+        uint8x16_t qs = vld1q_u8(b->qs + 32 * h + l);
+        uint8x16_t low = vandq_u8(vshlq_u8(qs, vdupq_n_s8((int8_t)(-2 * k))), three);
         uint8x16_t hb = vshlq_u8(vld1q_u8(b->hmask + l), vdupq_n_s8((int8_t)(2 - v / 32)));
         uint8x16_t q = vorrq_u8(low, vandq_u8(hb, four));
         out->q[g] = vsubq_s8(vreinterpretq_s8_u8(q), vreinterpretq_s8_u8(four));

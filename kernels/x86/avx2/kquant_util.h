@@ -51,6 +51,41 @@ static inline const block_q8_K *kq_col(const void *a, size_t a_stride, int64_t c
     return (const block_q8_K *)((const char *)a + c * a_stride);
 }
 
+/* ---- Q4_K / Q5_K shared pieces ---------------------------------------------- */
+
+/* Scales and mins of a Q4_K/Q5_K block as int16: returns [sc0..7 | sc0..7] and
+ * *mins = m0..m7. Reads 16 bytes at `scales` (the 4 past the 12-byte field are
+ * the next field of the same block). Word derivation: kq_unpack_scales_mins_words. */
+static inline __m256i kq_k4_scales(const uint8_t *scales, __m128i *mins) {
+    __m128i v = _mm_loadu_si128((const __m128i *)scales); /* words w0 w1 w2 (next field) */
+    /* low parts: w0 & 3f, w2 & 0f, w1 & 3f, (w2 >> 4) & 0f */
+    __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)),
+                                _mm_setr_epi32(0, 0, 0, 4));
+    lo = _mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    /* top bits of scales/mins 4..7: ((w0 or w1) >> 6 & 3) << 4 = (w >> 2) & 0x30.. */
+    __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);
+    hi = _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    __m256i sm16 = _mm256_cvtepu8_epi16(_mm_or_si128(lo, hi)); /* [sc0..7 | m0..7] */
+    *mins = _mm256_extracti128_si256(sm16, 1);
+    return _mm256_permute2x128_si256(sm16, sm16, 0x00);
+}
+
+/* Lanes of the min term: m_j * (bsums[2j] + bsums[2j+1]); |pair| <= 4064 fits int16. */
+static inline __m128i kq_k4_msum(__m128i mins, const block_q8_K *a) {
+    __m128i b0 = _mm_loadu_si128((const __m128i *)a->bsums);
+    __m128i b1 = _mm_loadu_si128((const __m128i *)(a->bsums + 8));
+    return _mm_madd_epi16(_mm_hadd_epi16(b0, b1), mins);
+}
+
+/* sumi lanes for the sub-block pair of one 64-value chunk given unsigned levels
+ * (maddubs pairs <= 2*31*128) and the two broadcast scales. */
+static inline __m256i kq_k4_pair(__m256i lo, __m256i hi, __m256i sc_lo, __m256i sc_hi,
+                                 const int8_t *act) {
+    __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)act));
+    __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(act + 32)));
+    return _mm256_add_epi32(_mm256_madd_epi16(pl, sc_lo), _mm256_madd_epi16(ph, sc_hi));
+}
+
 /* ---- Generic decoded block (Q2_K, Q3_K, Q5_K, IQ4_XS) ---------------------- */
 /* The formats without a hand-tuned kernel decode each block into this form and
  * share one column dot: level vector p holds values 32p..32p+31; sc[p] holds
@@ -62,9 +97,17 @@ typedef struct kq2_block {
     __m256i sc16;     /* the 16 scales (one per 16 values) as int16 */
     __m256i m16;      /* the 16 mins as int16 (zero when the format has none) */
     float d, dmin;
-    int offset_shift; /* level = u - (1 << offset_shift), or u when 0 */
-    bool is_signed;
 } kq2_block;
+
+/* What distinguishes the formats in the column dot; compile-time constants at
+ * each call so that the always-inlined loops are specialised per format. */
+typedef struct kq2_format {
+    int offset_shift; /* level = u - (1 << offset_shift), or u when 0 */
+    bool is_signed;   /* u holds signed levels (IQ4_XS): maddubs(|q|, a * sign(q)) */
+    bool has_min;     /* subtract dmin * sum m * bsums */
+} kq2_format;
+
+#define KQ_INLINE static inline __attribute__((always_inline))
 
 typedef void (*kq2_decode_fn)(const void *blk, kq2_block *out);
 
@@ -88,28 +131,28 @@ static inline void kq2_pair_scales(__m256i sc16, __m256i sc[8]) {
 /* Exact int32 lanes of sum_j sc_j * sum_i level_i * a_i. The signed path uses
  * maddubs(|q|, a * sign(q)), exact because Q8_K levels are within -127..127
  * (the quantizer maps the largest magnitude to 127), so no a = -128 flips. */
-static inline __m256i kq2_sumi(const kq2_block *b, const block_q8_K *a) {
+KQ_INLINE __m256i kq2_sumi(const kq2_block *b, const block_q8_K *a, kq2_format f) {
     __m256i sumi = _mm256_setzero_si256();
     for (int p = 0; p < 8; p++) {
         __m256i act = _mm256_loadu_si256((const __m256i *)(a->qs + 32 * p));
-        __m256i prod = b->is_signed
+        __m256i prod = f.is_signed
                            ? _mm256_maddubs_epi16(_mm256_sign_epi8(b->u[p], b->u[p]),
                                                   _mm256_sign_epi8(act, b->u[p]))
                            : _mm256_maddubs_epi16(b->u[p], act);
         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, b->sc[p]));
     }
-    if (b->offset_shift) {
+    if (f.offset_shift) {
         __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
         __m256i off = _mm256_madd_epi16(bs, b->sc16);
-        sumi = _mm256_sub_epi32(sumi, _mm256_sll_epi32(off, _mm_cvtsi32_si128(b->offset_shift)));
+        sumi = _mm256_sub_epi32(sumi, _mm256_sll_epi32(off, _mm_cvtsi32_si128(f.offset_shift)));
     }
     return sumi;
 }
 
 /* One weight row against up to 4 columns; per column the same float sequence
  * whatever the grouping (vec_dot and mat_dot are bit-identical). */
-static inline void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_decode_fn decode,
-                            bool has_min, const block_q8_K *const cols[], int ncols, float out[]) {
+KQ_INLINE void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_decode_fn decode,
+                        kq2_format f, const block_q8_K *const cols[], int ncols, float out[]) {
     __m256 acc[4], acc_m[4];
     for (int k = 0; k < ncols; k++) {
         acc[k] = _mm256_setzero_ps();
@@ -120,9 +163,9 @@ static inline void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_d
         decode(row + ib * type_size, &b);
         for (int k = 0; k < ncols; k++) {
             const block_q8_K *a = &cols[k][ib];
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.d * a->d), _mm256_cvtepi32_ps(kq2_sumi(&b, a)),
-                                     acc[k]);
-            if (has_min) {
+            __m256 s = _mm256_cvtepi32_ps(kq2_sumi(&b, a, f));
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.d * a->d), s, acc[k]);
+            if (f.has_min) {
                 __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
                 acc_m[k] = _mm256_fmadd_ps(_mm256_set1_ps(b.dmin * a->d),
                                            _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, b.m16)),
@@ -134,15 +177,15 @@ static inline void kq2_tile(int64_t nb, const char *row, size_t type_size, kq2_d
         out[k] = kq_hsum_ps(acc[k]) - kq_hsum_ps(acc_m[k]);
 }
 
-static inline void kq2_vec_dot(int64_t n, float *out, const void *w, const void *a,
-                               size_t type_size, kq2_decode_fn decode, bool has_min) {
+KQ_INLINE void kq2_vec_dot(int64_t n, float *out, const void *w, const void *a, size_t type_size,
+                           kq2_decode_fn decode, kq2_format f) {
     const block_q8_K *cols[1] = {a};
-    kq2_tile(n / QK_K, w, type_size, decode, has_min, cols, 1, out);
+    kq2_tile(n / QK_K, w, type_size, decode, f, cols, 1, out);
 }
 
 /* Column tiles of 16 (kept in L2), every row against them, 4 columns per pass. */
-static inline void kq2_mat_dot(KQ_MAT_DOT_ARGS, size_t type_size, kq2_decode_fn decode,
-                               bool has_min) {
+KQ_INLINE void kq2_mat_dot(KQ_MAT_DOT_ARGS, size_t type_size, kq2_decode_fn decode,
+                           kq2_format f) {
     for (int64_t c0 = 0; c0 < nc; c0 += 16) {
         int64_t c1 = c0 + 16 < nc ? c0 + 16 : nc;
         for (int64_t r = 0; r < nr; r++) {
@@ -153,7 +196,7 @@ static inline void kq2_mat_dot(KQ_MAT_DOT_ARGS, size_t type_size, kq2_decode_fn 
                 float res[4];
                 for (int k = 0; k < cn; k++)
                     cols[k] = kq_col(a, a_stride, c + k);
-                kq2_tile(n / QK_K, row, type_size, decode, has_min, cols, cn, res);
+                kq2_tile(n / QK_K, row, type_size, decode, f, cols, cn, res);
                 for (int k = 0; k < cn; k++)
                     out[(c + k) * ldo + r] = res[k];
             }

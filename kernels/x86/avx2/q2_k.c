@@ -6,7 +6,9 @@
  */
 #include "kquant_util.h"
 
-static void decode_q2_k(const void *blk, kq2_block *out) {
+static const kq2_format format = {.offset_shift = 0, .is_signed = false, .has_min = true};
+
+KQ_INLINE void decode_q2_k(const void *blk, kq2_block *out) {
     const block_q2_K *b = blk;
     const __m256i three = _mm256_set1_epi8(3);
     for (int h = 0; h < 2; h++) {
@@ -21,15 +23,13 @@ static void decode_q2_k(const void *blk, kq2_block *out) {
     kq2_pair_scales(out->sc16, out->sc);
     out->d = kq_half(b->d);
     out->dmin = kq_half(b->dmin);
-    out->offset_shift = 0;
-    out->is_signed = false;
 }
 
 void hearth_vec_dot_q2_k_q8_k_avx2(KQ_VEC_DOT_ARGS) {
-    kq2_vec_dot(n, out, w, a, sizeof(block_q2_K), decode_q2_k, true);
+    kq2_vec_dot(n, out, w, a, sizeof(block_q2_K), decode_q2_k, format);
 }
 
 void hearth_mat_dot_q2_k_q8_k_avx2(KQ_MAT_DOT_ARGS) {
     kq2_mat_dot(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_q2_K), decode_q2_k,
-                true);
+                format);
 }

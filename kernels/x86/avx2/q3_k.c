@@ -6,7 +6,9 @@
  */
 #include "kquant_util.h"
 
-static void decode_q3_k(const void *blk, kq2_block *out) {
+static const kq2_format format = {.offset_shift = 2, .is_signed = false, .has_min = false};
+
+KQ_INLINE void decode_q3_k(const void *blk, kq2_block *out) {
     const block_q3_K *b = blk;
     const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
     const __m256i hm = _mm256_loadu_si256((const __m256i *)b->hmask);
@@ -20,22 +22,21 @@ static void decode_q3_k(const void *blk, kq2_block *out) {
             out->u[p] = _mm256_or_si256(low, _mm256_slli_epi16(hb, 2));
         }
     }
-    int8_t sc[16];
-    kq_unpack_q3_scales(b->scales, sc);
-    out->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+    uint32_t words[4];
+    kq_unpack_q3_scales_words(b->scales, words);
+    __m128i biased = _mm_setr_epi32((int)words[0], (int)words[1], (int)words[2], (int)words[3]);
+    out->sc16 = _mm256_cvtepi8_epi16(_mm_sub_epi8(biased, _mm_set1_epi8(32)));
     out->m16 = _mm256_setzero_si256();
     kq2_pair_scales(out->sc16, out->sc);
     out->d = kq_half(b->d);
     out->dmin = 0;
-    out->offset_shift = 2;
-    out->is_signed = false;
 }
 
 void hearth_vec_dot_q3_k_q8_k_avx2(KQ_VEC_DOT_ARGS) {
-    kq2_vec_dot(n, out, w, a, sizeof(block_q3_K), decode_q3_k, false);
+    kq2_vec_dot(n, out, w, a, sizeof(block_q3_K), decode_q3_k, format);
 }
 
 void hearth_mat_dot_q3_k_q8_k_avx2(KQ_MAT_DOT_ARGS) {
     kq2_mat_dot(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_q3_K), decode_q3_k,
-                false);
+                format);
 }

@@ -11,56 +11,25 @@
  */
 #include "kquant_util.h"
 
-/* Scales and mins of a block as int16: returns [sc0..sc7 | sc0..sc7], *mins = m0..m7.
- * Reads 16 bytes from b->scales: the 4 past the field are qs of the same block. */
-static inline __m256i q4k_scales(const block_q4_K *b, __m128i *mins) {
-    __m128i v = _mm_loadu_si128((const __m128i *)b->scales); /* words w0 w1 w2 (qs) */
-    /* low parts: w0 & 3f, w2 & 0f, w1 & 3f, (w2 >> 4) & 0f */
-    __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)),
-                                _mm_setr_epi32(0, 0, 0, 4));
-    lo = _mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
-    /* top bits of scales/mins 4..7: ((w0 or w1) >> 6 & 3) << 4 = (w >> 2) & 0x30.. */
-    __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);
-    hi = _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
-    __m256i sm16 = _mm256_cvtepu8_epi16(_mm_or_si128(lo, hi)); /* [sc0..7 | m0..7] */
-    *mins = _mm256_extracti128_si256(sm16, 1);
-    return _mm256_permute2x128_si256(sm16, sm16, 0x00);
-}
-
-/* Lanes of the min term: m_j * (bsums[2j] + bsums[2j+1]); |pair| <= 4064 fits int16. */
-static inline __m128i q4k_msum(__m128i mins, const block_q8_K *a) {
-    __m128i b0 = _mm_loadu_si128((const __m128i *)a->bsums);
-    __m128i b1 = _mm_loadu_si128((const __m128i *)(a->bsums + 8));
-    return _mm_madd_epi16(_mm_hadd_epi16(b0, b1), mins);
-}
-
-/* sumi lanes for sub-blocks 2c and 2c+1 given their levels and scales. */
-static inline __m256i q4k_pair(__m256i lo, __m256i hi, __m256i sc_lo, __m256i sc_hi,
-                               const int8_t *act) {
-    __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)act));
-    __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(act + 32)));
-    return _mm256_add_epi32(_mm256_madd_epi16(pl, sc_lo), _mm256_madd_epi16(ph, sc_hi));
-}
-
 static float q4k_row_dot(int64_t nb, const block_q4_K *w, const block_q8_K *a) {
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     __m256 acc = _mm256_setzero_ps();
     __m128 acc_m = _mm_setzero_ps();
     for (int64_t ib = 0; ib < nb; ib++) {
         __m128i mins;
-        __m256i sc = q4k_scales(&w[ib], &mins);
+        __m256i sc = kq_k4_scales(w[ib].scales, &mins);
         __m256i sumi = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(w[ib].qs + 32 * c));
             __m256i lo = _mm256_and_si256(v, low4);
             __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-            sumi = _mm256_add_epi32(sumi, q4k_pair(lo, hi, kq_bcast16(sc, 2 * c),
+            sumi = _mm256_add_epi32(sumi, kq_k4_pair(lo, hi, kq_bcast16(sc, 2 * c),
                                                    kq_bcast16(sc, 2 * c + 1), a[ib].qs + 64 * c));
         }
         float da = a[ib].d;
         acc = _mm256_fmadd_ps(_mm256_set1_ps(kq_half(w[ib].d) * da), _mm256_cvtepi32_ps(sumi), acc);
         acc_m = _mm_fmadd_ps(_mm_set1_ps(kq_half(w[ib].dmin) * da),
-                             _mm_cvtepi32_ps(q4k_msum(mins, &a[ib])), acc_m);
+                             _mm_cvtepi32_ps(kq_k4_msum(mins, &a[ib])), acc_m);
     }
     return kq_hsum_ps(acc) - kq_hsum128_ps(acc_m);
 }
@@ -78,7 +47,7 @@ static void q4k_row_dot4(int64_t nb, const block_q4_K *w, const block_q8_K *cons
     }
     for (int64_t ib = 0; ib < nb; ib++) {
         __m128i mins;
-        __m256i sc = q4k_scales(&w[ib], &mins);
+        __m256i sc = kq_k4_scales(w[ib].scales, &mins);
         __m256i lo[4], hi[4];
         for (int c = 0; c < 4; c++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(w[ib].qs + 32 * c));
@@ -90,11 +59,11 @@ static void q4k_row_dot4(int64_t nb, const block_q4_K *w, const block_q8_K *cons
             const block_q8_K *ak = &a[k][ib];
             __m256i sumi = _mm256_setzero_si256();
             for (int c = 0; c < 4; c++)
-                sumi = _mm256_add_epi32(sumi, q4k_pair(lo[c], hi[c], kq_bcast16(sc, 2 * c),
+                sumi = _mm256_add_epi32(sumi, kq_k4_pair(lo[c], hi[c], kq_bcast16(sc, 2 * c),
                                                        kq_bcast16(sc, 2 * c + 1), ak->qs + 64 * c));
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * ak->d), _mm256_cvtepi32_ps(sumi), acc[k]);
-            acc_m[k] = _mm_fmadd_ps(_mm_set1_ps(dmin * ak->d), _mm_cvtepi32_ps(q4k_msum(mins, ak)),
-                                    acc_m[k]);
+            acc_m[k] = _mm_fmadd_ps(_mm_set1_ps(dmin * ak->d),
+                                    _mm_cvtepi32_ps(kq_k4_msum(mins, ak)), acc_m[k]);
         }
     }
     for (int k = 0; k < 4; k++)
