@@ -283,3 +283,52 @@ void kquant_mat_dot_ref(int64_t n, int64_t nr, int64_t nc, float *out, int64_t l
         }
     }
 }
+
+/* Q4_K / Q5_K super-block quantization (one 256-value block; same algorithm as
+ * llama.cpp's reference):
+ * 1. per sub-block j of 32, weights w_i = rms(x_j) + |x_i|; fit x ~ s_j * L - m_j with
+ *    kquant_fit_scale_min (nmax levels, nstep + 1 trial scales from nmax + rmin by rdelta);
+ * 2. d = max s_j / 63, dmin = max m_j / 63 (f16, round to nearest even);
+ *    sc_j = round(63 s_j / max s), m_j = round(63 m_j / max m) (half to even, <= 63);
+ * 3. requantize each value with the stored scales: q = clamp(round((x + dmin*m) / (d*sc)), 0, nmax)
+ *    (a sub-block whose d*sc is 0 keeps its fitted levels).
+ * Writes L[256], the packed scales and d/dmin; the caller packs L into its layout. */
+void kquant_quantize_scale_min_block(const float *x, int nmax, float rmin, float rdelta,
+                                     int nstep, uint8_t L[QK_K], uint8_t packed[12],
+                                     hearth_f16 *d_out, hearth_f16 *dmin_out) {
+    float scales[8], mins[8], weights[32];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; j++) {
+        const float *xj = x + 32 * j;
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; l++)
+            sum_x2 += xj[l] * xj[l];
+        float rms = sqrtf(sum_x2 / 32);
+        for (int l = 0; l < 32; l++)
+            weights[l] = rms + fabsf(xj[l]);
+        scales[j] = kquant_fit_scale_min(32, nmax, xj, weights, L + 32 * j, &mins[j], rmin,
+                                         rdelta, nstep, false);
+        max_scale = scales[j] > max_scale ? scales[j] : max_scale;
+        max_min = mins[j] > max_min ? mins[j] : max_min;
+    }
+    float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+    float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+    uint8_t sc[8], m[8];
+    for (int j = 0; j < 8; j++) {
+        sc[j] = (uint8_t)kq_round_clamp(inv_scale * scales[j], 0, 63);
+        m[j] = (uint8_t)kq_round_clamp(inv_min * mins[j], 0, 63);
+    }
+    kquant_pack_scale_min(packed, sc, m);
+    *d_out = kq_f32_to_f16(max_scale / 63.f);
+    *dmin_out = kq_f32_to_f16(max_min / 63.f);
+
+    float d_all = kq_f16_to_f32(*d_out), dmin_all = kq_f16_to_f32(*dmin_out);
+    for (int j = 0; j < 8; j++) {
+        float d = d_all * sc[j];
+        if (!d)
+            continue;
+        float dm = dmin_all * m[j];
+        for (int l = 0; l < 32; l++)
+            L[32 * j + l] = (uint8_t)kq_round_clamp((x[32 * j + l] + dm) / d, 0, nmax);
+    }
+}

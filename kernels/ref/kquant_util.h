@@ -173,6 +173,11 @@ float kquant_fit_scale_min(int n, int nmax, const float *x, const float *weights
 
 /* Symmetric fit x ~ scale * (L - nmax) with L - nmax in -nmax..nmax-1,
  * weights x^2, 19-point search around nmax. Returns scale (may be negative). */
+/* Q4_K/Q5_K: levels L[256] (0..nmax), packed 6-bit scales/mins and d/dmin of one
+ * 256-value block (see kquant_util.c for the algorithm). */
+void kquant_quantize_scale_min_block(const float *x, int nmax, float rmin, float rdelta,
+                                     int nstep, uint8_t L[QK_K], uint8_t packed[12],
+                                     hearth_f16 *d_out, hearth_f16 *dmin_out);
 float kquant_fit_symmetric(int n, int nmax, const float *x, int8_t *L);
 
 /* Q3_K's symmetric fit with coordinate-descent refinement of single levels. */

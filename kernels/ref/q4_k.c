@@ -8,7 +8,6 @@
  */
 #include "kquant_util.h"
 
-#include <math.h> /* fabsf, sqrtf */
 
 static void decode_q4_k(const void *blk, kq_block *out) {
     const block_q4_K *b = blk;
@@ -32,53 +31,15 @@ void hearth_dequantize_row_q4_k_ref(const void *restrict src, float *restrict ds
     kquant_dequantize_ref(src, dst, n, sizeof(block_q4_K), decode_q4_k);
 }
 
-/* Quantize 256 values at a time (same algorithm as llama.cpp's reference):
- * 1. per sub-block j, weights w_i = rms(x_j) + |x_i|; fit x ~ s_j * L - m_j
- *    (kquant_fit_scale_min, nmax 15, 21 trial scales from nmax - 1 in steps of 0.1);
- * 2. d = max s_j / 63, dmin = max m_j / 63 (f16, round to nearest even);
- *    sc_j = round(63 s_j / max s), m_j = round(63 m_j / max m) (half to even, <= 63);
- * 3. requantize each value with the stored scales: q = clamp(round((x + dmin*m) / (d*sc)), 0, 15)
- *    (a sub-block whose d*sc is 0 keeps its fitted levels). */
+/* Quantize 256 values at a time with llama.cpp's reference algorithm
+ * (kquant_quantize_scale_min_block: nmax 15, 21 trial scales from nmax - 1 in steps of 0.1), then pack the levels. */
 void hearth_quantize_row_q4_k_ref(const float *restrict src, void *restrict dst, int64_t n) {
     block_q4_K *y = dst;
     for (int64_t ib = 0; ib < n / QK_K; ib++, src += QK_K) {
         const float *x = src;
         uint8_t L[QK_K];
-        float scales[8], mins[8], weights[32];
-        float max_scale = 0, max_min = 0;
-        for (int j = 0; j < 8; j++) {
-            const float *xj = x + 32 * j;
-            float sum_x2 = 0;
-            for (int l = 0; l < 32; l++)
-                sum_x2 += xj[l] * xj[l];
-            float rms = sqrtf(sum_x2 / 32);
-            for (int l = 0; l < 32; l++)
-                weights[l] = rms + fabsf(xj[l]);
-            scales[j] = kquant_fit_scale_min(32, 15, xj, weights, L + 32 * j, &mins[j], -1.f, 0.1f,
-                                             20, false);
-            max_scale = scales[j] > max_scale ? scales[j] : max_scale;
-            max_min = mins[j] > max_min ? mins[j] : max_min;
-        }
-        float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
-        float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
-        uint8_t sc[8], m[8];
-        for (int j = 0; j < 8; j++) {
-            sc[j] = (uint8_t)kq_round_clamp(inv_scale * scales[j], 0, 63);
-            m[j] = (uint8_t)kq_round_clamp(inv_min * mins[j], 0, 63);
-        }
-        kquant_pack_scale_min(y[ib].scales, sc, m);
-        y[ib].d = kq_f32_to_f16(max_scale / 63.f);
-        y[ib].dmin = kq_f32_to_f16(max_min / 63.f);
-
-        float d_all = kq_f16_to_f32(y[ib].d), dmin_all = kq_f16_to_f32(y[ib].dmin);
-        for (int j = 0; j < 8; j++) {
-            float d = d_all * sc[j];
-            if (!d)
-                continue;
-            float dm = dmin_all * m[j];
-            for (int l = 0; l < 32; l++)
-                L[32 * j + l] = (uint8_t)kq_round_clamp((x[32 * j + l] + dm) / d, 0, 15);
-        }
+        kquant_quantize_scale_min_block(x, 15, -1.f, 0.1f, 20, L, y[ib].scales, &y[ib].d,
+                                        &y[ib].dmin);
         for (int c = 0; c < 4; c++)
             for (int l = 0; l < 32; l++)
                 y[ib].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
