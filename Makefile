@@ -47,8 +47,11 @@ LDLIBS   := -lm -pthread
 # ---- Optional libraries ----------------------------------------------------
 # Debian's single-threaded OpenBLAS lives in its own folder (CONVENTIONS §7):
 # link it from there, never through the pthread-build alternative.
-OPENBLAS_DIR := /usr/lib/$(shell $(CC) -dumpmachine)/openblas-serial
-OPENBLAS_INC := /usr/include/$(shell $(CC) -dumpmachine)/openblas-serial
+# -print-multiarch gives Debian's folder name with gcc and clang alike
+# (clang's -dumpmachine says x86_64-pc-linux-gnu, which is no folder).
+MULTIARCH    := $(shell $(CC) -print-multiarch 2>/dev/null)
+OPENBLAS_DIR := /usr/lib/$(MULTIARCH)/openblas-serial
+OPENBLAS_INC := /usr/include/$(MULTIARCH)/openblas-serial
 ifeq ($(BLAS),auto)
   BLAS := $(if $(wildcard $(OPENBLAS_INC)/cblas.h),1,0)
 endif
