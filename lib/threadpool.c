@@ -1,9 +1,11 @@
 /* threadpool.c - persistent worker threads for one context (interface: threadpool.h).
  *
- * One job at a time: the caller publishes (fn, arg, n_tasks), bumps a generation
- * counter, works through the tasks itself alongside the workers (tasks are taken
- * from one atomic counter, so a slow or descheduled thread never stalls the
- * others), then waits until every worker has checked out of that generation.
+ * One job at a time: the caller publishes (fn, arg, n_tasks) and a new epoch,
+ * then works through the tasks itself alongside the workers. Tasks are claimed
+ * from one atomic word holding (epoch, next task), so a claim can only succeed
+ * for the job it was meant for; the caller then waits only until every task
+ * has finished, never for a worker that did not show up (a descheduled worker
+ * on a busy machine costs nothing: the others take its share).
  * Idle workers spin for a few microseconds (a forward pass issues jobs back to
  * back) and then sleep on a condition variable, so an idle pool costs no CPU.
  * Topology (physical cores, pinning) comes from hwloc when the build has it.
@@ -26,29 +28,31 @@
 enum { SPIN_WAIT_ITERS = 4096 };
 
 /* The atomics each get their own cache line: workers hammer `next_task` while
- * they poll `generation`, and false sharing between them would cost more than
+ * they poll the epoch, and false sharing between them would cost more than
  * the work of a small job. */
 struct threadpool {
     int n_threads;   /* caller + workers */
     pthread_t *workers; /* n_threads - 1 */
     int n_started;   /* workers actually created (for cleanup on failure) */
 
-    _Alignas(64) atomic_uint_fast64_t generation; /* bumped once per job; workers poll it */
-    _Alignas(64) atomic_int_fast64_t next_task;   /* next task index to hand out */
-    _Alignas(64) atomic_int pending;              /* workers not yet done with this job */
+    /* (epoch << 32) | next task index: workers poll the epoch and claim tasks
+     * by compare-and-swap on the whole word. */
+    _Alignas(64) atomic_uint_fast64_t claim;
+    _Alignas(64) atomic_int_fast64_t n_done; /* tasks of this job finished */
     _Alignas(64) atomic_int n_sleeping;           /* workers blocked on `wake` */
     atomic_int caller_sleeping;                   /* caller blocked on `done` */
     atomic_bool stop;
 
-    /* The job; written by the caller before the generation bump (release),
-     * read by workers after they observe it (acquire). */
-    tp_task_fn fn;
-    void *arg;
-    int64_t n_tasks;
+    /* The job; written by the caller before the epoch bump. Atomic because a
+     * late worker may still read them while the next job is being written; its
+     * claim then fails on the epoch, so it never runs a torn job. */
+    _Atomic(tp_task_fn) fn;
+    _Atomic(void *) arg;
+    atomic_int_fast64_t n_tasks;
 
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* workers wait here for a new generation or stop */
-    pthread_cond_t done; /* the caller waits here for pending == 0 */
+    pthread_cond_t wake; /* workers wait here for a new epoch or stop */
+    pthread_cond_t done; /* the caller waits here for n_done == n_tasks */
 
     bool pin_threads;
     int n_cpus;        /* entries in cpu_of_thread */
@@ -68,37 +72,54 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* Hands out tasks until none are left. */
-static void run_tasks(threadpool *tp, int thread) {
-    const int64_t n = tp->n_tasks;
-    tp_task_fn fn = tp->fn;
-    void *arg = tp->arg;
+static inline uint32_t epoch_of(uint_fast64_t claim) { return (uint32_t)(claim >> 32); }
+
+/* Claims and runs tasks of job `epoch` until none are left (or the job is
+ * already over, for a worker that woke late). */
+static void run_tasks(threadpool *tp, uint32_t epoch, int thread) {
+    tp_task_fn fn = atomic_load_explicit(&tp->fn, memory_order_relaxed);
+    void *arg = atomic_load_explicit(&tp->arg, memory_order_relaxed);
+    const int64_t n = atomic_load_explicit(&tp->n_tasks, memory_order_relaxed);
+    uint_fast64_t c = atomic_load_explicit(&tp->claim, memory_order_acquire);
     for (;;) {
-        int64_t task = atomic_fetch_add_explicit(&tp->next_task, 1, memory_order_relaxed);
-        if (task >= n)
-            break;
+        int64_t task = (int64_t)(c & 0xffffffffu);
+        if (epoch_of(c) != epoch || task >= n)
+            return;
+        if (!atomic_compare_exchange_weak_explicit(&tp->claim, &c, c + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
         fn(arg, task, thread);
+        /* The last task to finish wakes a sleeping caller. */
+        /* seq_cst on both sides (here and the caller's caller_sleeping store) so
+         * that either it sees the count or we see it sleeping. */
+        if (atomic_fetch_add(&tp->n_done, 1) == n - 1 &&
+            thread != 0 && atomic_load(&tp->caller_sleeping)) {
+            pthread_mutex_lock(&tp->lock);
+            pthread_cond_signal(&tp->done);
+            pthread_mutex_unlock(&tp->lock);
+        }
+        c = atomic_load_explicit(&tp->claim, memory_order_acquire);
     }
 }
 
-/* Blocks until the generation differs from `seen` or the pool stops; returns
- * the new generation. Spins first, then sleeps (Dekker pattern with
- * n_sleeping: either the caller sees us sleeping, or we see its new value). */
-static uint_fast64_t wait_for_job(threadpool *tp, uint_fast64_t seen) {
+/* Blocks until the epoch differs from `seen` or the pool stops; returns the
+ * new epoch. Spins first, then sleeps (Dekker pattern with n_sleeping: either
+ * the caller sees us sleeping, or we see its new epoch). */
+static uint32_t wait_for_job(threadpool *tp, uint32_t seen) {
     for (int i = 0; i < SPIN_WAIT_ITERS; i++) {
-        uint_fast64_t g = atomic_load_explicit(&tp->generation, memory_order_acquire);
-        if (g != seen || atomic_load_explicit(&tp->stop, memory_order_acquire))
-            return g;
+        uint32_t e = epoch_of(atomic_load_explicit(&tp->claim, memory_order_acquire));
+        if (e != seen || atomic_load_explicit(&tp->stop, memory_order_acquire))
+            return e;
         cpu_relax();
     }
     pthread_mutex_lock(&tp->lock);
     atomic_fetch_add(&tp->n_sleeping, 1); /* seq_cst: pairs with the caller's bump */
-    uint_fast64_t g;
-    while ((g = atomic_load(&tp->generation)) == seen && !atomic_load(&tp->stop))
+    uint32_t e;
+    while ((e = epoch_of(atomic_load(&tp->claim))) == seen && !atomic_load(&tp->stop))
         pthread_cond_wait(&tp->wake, &tp->lock);
     atomic_fetch_sub(&tp->n_sleeping, 1);
     pthread_mutex_unlock(&tp->lock);
-    return g;
+    return e;
 }
 
 static void pin_current_thread(const threadpool *tp, int index) {
@@ -116,18 +137,12 @@ static void *worker_main(void *p) {
     free(p);
     threadpool *tp = start.tp;
     pin_current_thread(tp, start.index);
-    uint_fast64_t seen = 0;
+    uint32_t seen = 0;
     for (;;) {
         seen = wait_for_job(tp, seen);
         if (atomic_load_explicit(&tp->stop, memory_order_acquire))
             break;
-        run_tasks(tp, start.index);
-        /* Our last touch of the job: after this the caller may post the next. */
-        if (atomic_fetch_sub(&tp->pending, 1) == 1 && atomic_load(&tp->caller_sleeping)) {
-            pthread_mutex_lock(&tp->lock);
-            pthread_cond_signal(&tp->done);
-            pthread_mutex_unlock(&tp->lock);
-        }
+        run_tasks(tp, seen, start.index);
     }
     return NULL;
 }
@@ -228,9 +243,11 @@ hearth_status tp_create(threadpool **out, int n_threads, bool pin_threads, heart
         return hearth_fail(err, HEARTH_ERR_NOMEM, "thread pool: out of memory");
     tp->n_threads = n_threads;
     tp->pin_threads = pin_threads;
-    atomic_init(&tp->generation, 0);
-    atomic_init(&tp->next_task, 0);
-    atomic_init(&tp->pending, 0);
+    atomic_init(&tp->claim, 0);
+    atomic_init(&tp->n_done, 0);
+    atomic_init(&tp->fn, NULL);
+    atomic_init(&tp->arg, NULL);
+    atomic_init(&tp->n_tasks, 0);
     atomic_init(&tp->n_sleeping, 0);
     atomic_init(&tp->caller_sleeping, 0);
     atomic_init(&tp->stop, false);
@@ -281,37 +298,41 @@ int tp_n_threads(const threadpool *tp) { return tp->n_threads; }
 void tp_parallel_for(threadpool *tp, int64_t n_tasks, tp_task_fn fn, void *arg) {
     if (n_tasks <= 0)
         return;
-    /* A job of one task, or a pool of one thread: no handoff at all. */
-    if (tp->n_threads == 1 || n_tasks == 1) {
+    /* A job of one task, or a pool of one thread: no handoff at all. (Task
+     * indices live in 32 bits of the claim word; no real job comes near.) */
+    if (tp->n_threads == 1 || n_tasks == 1 || n_tasks > INT32_MAX) {
         for (int64_t i = 0; i < n_tasks; i++)
             fn(arg, i, 0);
         return;
     }
-    tp->fn = fn;
-    tp->arg = arg;
-    tp->n_tasks = n_tasks;
-    atomic_store_explicit(&tp->next_task, 0, memory_order_relaxed);
-    atomic_store_explicit(&tp->pending, tp->n_threads - 1, memory_order_relaxed);
-    /* seq_cst bump, then the sleeper check (pairs with wait_for_job). */
-    atomic_fetch_add(&tp->generation, 1);
+    /* Every task of the previous job has finished, so no worker can claim
+     * anything until the epoch below changes. */
+    atomic_store_explicit(&tp->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&tp->arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&tp->n_tasks, n_tasks, memory_order_relaxed);
+    atomic_store_explicit(&tp->n_done, 0, memory_order_relaxed);
+    uint32_t epoch = epoch_of(atomic_load_explicit(&tp->claim, memory_order_relaxed)) + 1;
+    /* seq_cst publish, then the sleeper check (pairs with wait_for_job). */
+    atomic_store(&tp->claim, (uint_fast64_t)epoch << 32);
     if (atomic_load(&tp->n_sleeping) > 0) {
         pthread_mutex_lock(&tp->lock);
         pthread_cond_broadcast(&tp->wake);
         pthread_mutex_unlock(&tp->lock);
     }
 
-    run_tasks(tp, 0);
+    run_tasks(tp, epoch, 0);
 
-    /* Wait for the workers: spin while they are likely finishing their last
-     * task, then sleep (oversubscribed pools must not burn the CPU they need). */
+    /* Wait for tasks other threads claimed: spin while they are likely
+     * finishing, then sleep (oversubscribed pools must not burn the CPU they
+     * need). */
     for (int i = 0; i < SPIN_WAIT_ITERS; i++) {
-        if (atomic_load_explicit(&tp->pending, memory_order_acquire) == 0)
+        if (atomic_load_explicit(&tp->n_done, memory_order_acquire) == n_tasks)
             return;
         cpu_relax();
     }
     pthread_mutex_lock(&tp->lock);
     atomic_store(&tp->caller_sleeping, 1);
-    while (atomic_load(&tp->pending) != 0)
+    while (atomic_load(&tp->n_done) != n_tasks)
         pthread_cond_wait(&tp->done, &tp->lock);
     atomic_store(&tp->caller_sleeping, 0);
     pthread_mutex_unlock(&tp->lock);
