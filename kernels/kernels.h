@@ -54,6 +54,14 @@ typedef void (*hearth_mat_dot_fn)(int64_t n, int64_t nr, int64_t nc, float *rest
                                   int64_t ldo, const void *restrict w, size_t w_stride,
                                   const void *restrict a, size_t a_stride);
 
+/* The one exception to "mat_dot gives vec_dot's bits": a tier may compute
+ * batches (nc >= HEARTH_MAT_DOT_REF_MIN_COLS) in groups of G rows with a
+ * different layout, and then those outputs (rows [0, G * floor(nr / G)))
+ * give the scalar reference vec_dot's bits instead; the table records G in
+ * mat_dot_ref_rows[type]. The result still depends only on the call's shape,
+ * never on the thread that runs it. */
+#define HEARTH_MAT_DOT_REF_MIN_COLS 4
+
 /* ---- The table ---------------------------------------------------------- */
 typedef struct hearth_kernels {
     hearth_isa isa; /* highest tier that patched this table */
@@ -61,6 +69,7 @@ typedef struct hearth_kernels {
     /* Indexed by GGUF type id; NULL where hearth cannot compute with the type. */
     hearth_vec_dot_fn vec_dot[HEARTH_TYPE_COUNT];
     hearth_mat_dot_fn mat_dot[HEARTH_TYPE_COUNT];
+    int8_t mat_dot_ref_rows[HEARTH_TYPE_COUNT]; /* G above, 0 = none */
     hearth_quantize_row_fn quantize_row[HEARTH_TYPE_COUNT];
     hearth_dequantize_row_fn dequantize_row[HEARTH_TYPE_COUNT];
 

@@ -43,6 +43,11 @@ static int64_t rows_per_chunk(int64_t n_out, int64_t n_tok) {
     return r;
 }
 
+void pf_matmul_grid(int64_t n_out, int64_t n_tok, int64_t *rows, int64_t *tokens) {
+    *rows = rows_per_chunk(n_out, n_tok);
+    *tokens = TOKEN_TILE;
+}
+
 size_t pf_act_bytes(int wtype, int64_t n_in, int64_t n_tok) {
     int at = hearth_type_traits_of(wtype)->vec_dot_type;
     if (at < 0)
