@@ -17,6 +17,8 @@
  * multiply and add rounded separately: exactly the scalar reference's steps,
  * so these outputs equal hearth_vec_dot_*_ref bit for bit (not this tier's
  * vec_dot, which keeps partial sums per lane). kernels.h: mat_dot_ref_rows.
+ * Stack: about 33 KiB per call (one chunk of a group, 64 columns' block
+ * data, the accumulators of 64 rows x 64 columns between chunks).
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -27,7 +29,7 @@
 enum {
     R16_ROWS = 16,  /* rows per group: one per int32 lane */
     R16_KB = 16,    /* blocks per chunk of the row */
-    R16_COLS = 32,  /* columns whose block data is prepared together */
+    R16_COLS = 64,  /* columns whose block data is prepared together */
     R16_RB = 64,    /* rows whose accumulators persist across chunks */
     R16_TILE = 12,  /* columns per register tile: 12 accumulators, 12 chains */
 };
@@ -172,7 +174,7 @@ static inline __attribute__((always_inline)) void tile(int C, __m512 *acc,
     }
 }
 
-/* The columns of one chunk for one group: tiles of 16, then 4, then 1. */
+/* The columns of one chunk for one group: tiles of R16_TILE, then 4, then 1. */
 static void group_chunk(__m512 *stash, bool first, bool last, float *out, int64_t ldo,
                         const r16_block *g, int64_t kn, const r16_cols *pc, int64_t cn,
                         const char *a, size_t as, int64_t b0) {
