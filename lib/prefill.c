@@ -79,8 +79,8 @@ static void quantize_task(void *arg, int64_t task, int thread) {
 void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float *x,
                  int64_t ldx, int64_t n_in, int64_t n_tok, void *qx) {
     int at = hearth_type_traits_of(wtype)->vec_dot_type;
-    HEARTH_ASSERT(at >= 0 && k->quantize_row[at]);
-    quantize_job j = {k->quantize_row[at], x, ldx, n_in, 8, n_tok, qx,
+    HEARTH_ASSERT(at >= 0 && k->quantize_act[at]);
+    quantize_job j = {k->quantize_act[at], x, ldx, n_in, 8, n_tok, qx,
                       hearth_row_bytes(at, n_in)};
     /* One row is a few microseconds: only batches are worth a handoff. */
     int64_t n_tasks = ceil_div(n_tok, j.rows_per_task);

@@ -27,7 +27,8 @@ size_t pf_act_bytes(int wtype, int64_t n_in, int64_t n_tok);
 void pf_matmul_grid(int64_t n_out, int64_t n_tok, int64_t *rows, int64_t *tokens);
 
 /* x: [n_tok][n_in] floats (row stride ldx floats) -> qx: n_tok rows in the
- * activation format of `wtype`, packed (row stride pf_act_bytes(wtype, n_in, 1)).
+ * activation format of `wtype` (kernel slot quantize_act), packed (row stride
+ * pf_act_bytes(wtype, n_in, 1)).
  * Parallel over tokens. */
 void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float *x,
                  int64_t ldx, int64_t n_in, int64_t n_tok, void *qx);

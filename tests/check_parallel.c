@@ -74,7 +74,7 @@ static void check_matmul_type(const hearth_kernels *k, int type, int64_t n_in, i
     /* Reference: serial conversion, one vec_dot per value. */
     int at = hearth_type_traits_of(type)->vec_dot_type;
     for (int64_t t = 0; t < n_tok; t++)
-        k->quantize_row[at](x + t * n_in, (char *)qx1 + (size_t)t * hearth_row_bytes(at, n_in),
+        k->quantize_act[at](x + t * n_in, (char *)qx1 + (size_t)t * hearth_row_bytes(at, n_in),
                             n_in);
     serial_matmul(k, type, w, n_in, n_out, qx1, n_tok, want);
 
@@ -104,7 +104,7 @@ static void check_matmul_type(const hearth_kernels *k, int type, int64_t n_in, i
 static bool computable(const hearth_kernels *k, int type) {
     int at = hearth_type_traits_of(type)->vec_dot_type;
     return at >= 0 && k->vec_dot[type] && k->mat_dot[type] && k->quantize_row[type] &&
-           k->quantize_row[at];
+           k->quantize_act[at];
 }
 
 /* 300 rows -> 19 row chunks with a ragged last one; 70 and 133 tokens -> 3 and

@@ -1,12 +1,18 @@
 /* q8.c - reference kernels for Q8_0 (weights and activations) and Q8_1
  * (the activation format of Q4_1 and Q5_1).
  *
- * The quantizers reproduce llama.cpp's quantize_row_q8_{0,1}_ref bit for bit:
- * d = amax / 127 and q = roundf(x * (1/d)), i.e. round half AWAY FROM ZERO
- * (not the half-to-even of llama.cpp's x86 SIMD path; CONVENTIONS §5). Every
- * SIMD tier of these slots matches this rounding.
+ * Two quantizers per format (CONVENTIONS §5):
+ * - quantize_row (weights, hearth-quantize) reproduces llama.cpp's
+ *   quantize_row_q8_{0,1}_ref bit for bit: d = amax / 127 and
+ *   q = roundf(x * (1/d)), i.e. round half AWAY FROM ZERO;
+ * - quantize_act (activations at run time) reproduces what llama.cpp computes
+ *   on x86, where its activations are made: the same stored d, but
+ *   q = x * (127/amax) rounded half to EVEN, as _mm256_round_ps does.
+ * Quantizing activations exactly as the peer does keeps the two runtimes'
+ * rounding noise the same in kind. Every SIMD tier of a slot matches that
+ * slot's reference here bit for bit.
  */
-#include <math.h> /* fabsf, roundf */
+#include <math.h> /* fabsf, roundf, nearbyintf */
 
 #include "ref.h"
 
@@ -24,6 +30,23 @@ void hearth_quantize_row_q8_0_ref(const float *restrict src, void *restrict dst,
         y[b].d = hearth_f32_to_f16(d);
         for (int j = 0; j < QK8_0; j++)
             y[b].qs[j] = (int8_t)roundf(x[j] * id);
+    }
+}
+
+/* Activations: amax and stored d as above, but id = 127/amax (0 when amax is
+ * 0) and q[j] = x[j] * id rounded half to even (nearbyintf in the default
+ * rounding mode, which hearth never changes). */
+void hearth_quantize_act_q8_0_ref(const float *restrict src, void *restrict dst, int64_t n) {
+    block_q8_0 *y = dst;
+    for (int64_t b = 0; b < n / QK8_0; b++) {
+        const float *x = src + b * QK8_0;
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_0; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        const float id = amax != 0.0f ? 127 / amax : 0.0f;
+        y[b].d = hearth_f32_to_f16(amax / 127);
+        for (int j = 0; j < QK8_0; j++)
+            y[b].qs[j] = (int8_t)nearbyintf(x[j] * id);
     }
 }
 
@@ -51,6 +74,27 @@ void hearth_quantize_row_q8_1_ref(const float *restrict src, void *restrict dst,
         int sum = 0;
         for (int j = 0; j < QK8_1; j++) {
             y[b].qs[j] = (int8_t)roundf(x[j] * id);
+            sum += y[b].qs[j];
+        }
+        y[b].s = hearth_f32_to_f16((float)sum * d);
+    }
+}
+
+/* Activations: as hearth_quantize_act_q8_0_ref, plus s = f16((float)sum(q) * d)
+ * with the unrounded float d = amax / 127. */
+void hearth_quantize_act_q8_1_ref(const float *restrict src, void *restrict dst, int64_t n) {
+    block_q8_1 *y = dst;
+    for (int64_t b = 0; b < n / QK8_1; b++) {
+        const float *x = src + b * QK8_1;
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_1; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127;
+        const float id = amax != 0.0f ? 127 / amax : 0.0f;
+        y[b].d = hearth_f32_to_f16(d);
+        int sum = 0;
+        for (int j = 0; j < QK8_1; j++) {
+            y[b].qs[j] = (int8_t)nearbyintf(x[j] * id);
             sum += y[b].qs[j];
         }
         y[b].s = hearth_f32_to_f16((float)sum * d);

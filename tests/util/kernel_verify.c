@@ -93,22 +93,24 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-bool kv_check_quantize(const hearth_kernels *k, const hearth_kernels *ref, int type, int64_t n,
-                       kv_pattern p, uint64_t seed, char *msg, size_t msg_size) {
+/* `slot` names the slot in the message ("quantize_row" or "quantize_act"). */
+static bool check_quantize(hearth_quantize_row_fn got_fn, hearth_quantize_row_fn want_fn,
+                           const char *slot, int type, int64_t n, kv_pattern p, uint64_t seed,
+                           char *msg, size_t msg_size) {
     const size_t bytes = hearth_row_bytes(type, n);
     float *x = xmalloc((size_t)n * sizeof(float));
     unsigned char *a = xmalloc(bytes), *b = xmalloc(bytes);
     kv_fill(x, n, p, seed);
     memset(a, 0xAA, bytes);
     memset(b, 0x55, bytes);
-    ref->quantize_row[type](x, a, n);
-    k->quantize_row[type](x, b, n);
+    want_fn(x, a, n);
+    got_fn(x, b, n);
     bool ok = memcmp(a, b, bytes) == 0;
     if (!ok) {
         size_t at = 0;
         while (a[at] == b[at])
             at++;
-        snprintf(msg, msg_size, "quantize_row %s n=%lld %s seed=%llu: byte %zu is %02x, ref %02x",
+        snprintf(msg, msg_size, "%s %s n=%lld %s seed=%llu: byte %zu is %02x, ref %02x", slot,
                  hearth_type_traits_of(type)->name, (long long)n, kv_pattern_name(p),
                  (unsigned long long)seed, at, b[at], a[at]);
     }
@@ -116,6 +118,18 @@ bool kv_check_quantize(const hearth_kernels *k, const hearth_kernels *ref, int t
     free(a);
     free(b);
     return ok;
+}
+
+bool kv_check_quantize(const hearth_kernels *k, const hearth_kernels *ref, int type, int64_t n,
+                       kv_pattern p, uint64_t seed, char *msg, size_t msg_size) {
+    return check_quantize(k->quantize_row[type], ref->quantize_row[type], "quantize_row", type, n,
+                          p, seed, msg, msg_size);
+}
+
+bool kv_check_quantize_act(const hearth_kernels *k, const hearth_kernels *ref, int type,
+                           int64_t n, kv_pattern p, uint64_t seed, char *msg, size_t msg_size) {
+    return check_quantize(k->quantize_act[type], ref->quantize_act[type], "quantize_act", type, n,
+                          p, seed, msg, msg_size);
 }
 
 bool kv_check_dequantize(const hearth_kernels *k, const hearth_kernels *ref, int type,
