@@ -13,41 +13,45 @@
  * slot's reference here bit for bit.
  */
 #include <math.h> /* fabsf, roundf, nearbyintf */
+#include <stdbool.h>
 
 #include "ref.h"
 
-/* Per block: amax = max |x|, d = amax / 127, id = 1/d (0 when d = 0), stored
- * f16(d); q[j] = roundf(x[j] * id) (half away from zero, |q| <= 127). */
-void hearth_quantize_row_q8_0_ref(const float *restrict src, void *restrict dst, int64_t n) {
-    block_q8_0 *y = dst;
+/* One block of 32: amax = max |x|, d = amax / 127 (returned, unrounded), and
+ * q[j] = round(x[j] * id); returns via *sum the sum of q. Weights: id = 1/d
+ * (0 when d = 0), roundf = half away from zero. Activations (x86_rounding):
+ * id = 127/amax (0 when amax = 0), nearbyintf in the default rounding mode
+ * (which hearth never changes) = half to even. |q| <= 127 either way. */
+static float quantize_block_q8(const float *x, int8_t *q, bool x86_rounding, int *sum) {
+    float amax = 0.0f;
+    for (int j = 0; j < QK8_0; j++)
+        amax = fmaxf(amax, fabsf(x[j]));
+    const float d = amax / 127;
+    const float id = x86_rounding ? (amax != 0.0f ? 127 / amax : 0.0f)
+                                  : (d != 0.0f ? 1.0f / d : 0.0f);
+    int s = 0;
+    for (int j = 0; j < QK8_0; j++) {
+        q[j] = (int8_t)(x86_rounding ? nearbyintf(x[j] * id) : roundf(x[j] * id));
+        s += q[j];
+    }
+    *sum = s;
+    return d;
+}
+
+static void quantize_q8_0(const float *restrict src, block_q8_0 *restrict y, int64_t n,
+                          bool x86_rounding) {
     for (int64_t b = 0; b < n / QK8_0; b++) {
-        const float *x = src + b * QK8_0;
-        float amax = 0.0f;
-        for (int j = 0; j < QK8_0; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
-        const float d = amax / 127;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[b].d = hearth_f32_to_f16(d);
-        for (int j = 0; j < QK8_0; j++)
-            y[b].qs[j] = (int8_t)roundf(x[j] * id);
+        int sum;
+        y[b].d = hearth_f32_to_f16(quantize_block_q8(src + b * QK8_0, y[b].qs, x86_rounding, &sum));
     }
 }
 
-/* Activations: amax and stored d as above, but id = 127/amax (0 when amax is
- * 0) and q[j] = x[j] * id rounded half to even (nearbyintf in the default
- * rounding mode, which hearth never changes). */
+void hearth_quantize_row_q8_0_ref(const float *restrict src, void *restrict dst, int64_t n) {
+    quantize_q8_0(src, dst, n, false);
+}
+
 void hearth_quantize_act_q8_0_ref(const float *restrict src, void *restrict dst, int64_t n) {
-    block_q8_0 *y = dst;
-    for (int64_t b = 0; b < n / QK8_0; b++) {
-        const float *x = src + b * QK8_0;
-        float amax = 0.0f;
-        for (int j = 0; j < QK8_0; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
-        const float id = amax != 0.0f ? 127 / amax : 0.0f;
-        y[b].d = hearth_f32_to_f16(amax / 127);
-        for (int j = 0; j < QK8_0; j++)
-            y[b].qs[j] = (int8_t)nearbyintf(x[j] * id);
-    }
+    quantize_q8_0(src, dst, n, true);
 }
 
 /* x[j] = d * q[j]. */
@@ -61,44 +65,22 @@ void hearth_dequantize_row_q8_0_ref(const void *restrict src, float *restrict ds
 }
 
 /* As Q8_0, plus s = f16((float)sum(q) * d) with the unrounded float d. */
-void hearth_quantize_row_q8_1_ref(const float *restrict src, void *restrict dst, int64_t n) {
-    block_q8_1 *y = dst;
+static void quantize_q8_1(const float *restrict src, block_q8_1 *restrict y, int64_t n,
+                          bool x86_rounding) {
     for (int64_t b = 0; b < n / QK8_1; b++) {
-        const float *x = src + b * QK8_1;
-        float amax = 0.0f;
-        for (int j = 0; j < QK8_1; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
-        const float d = amax / 127;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        int sum;
+        const float d = quantize_block_q8(src + b * QK8_1, y[b].qs, x86_rounding, &sum);
         y[b].d = hearth_f32_to_f16(d);
-        int sum = 0;
-        for (int j = 0; j < QK8_1; j++) {
-            y[b].qs[j] = (int8_t)roundf(x[j] * id);
-            sum += y[b].qs[j];
-        }
         y[b].s = hearth_f32_to_f16((float)sum * d);
     }
 }
 
-/* Activations: as hearth_quantize_act_q8_0_ref, plus s = f16((float)sum(q) * d)
- * with the unrounded float d = amax / 127. */
+void hearth_quantize_row_q8_1_ref(const float *restrict src, void *restrict dst, int64_t n) {
+    quantize_q8_1(src, dst, n, false);
+}
+
 void hearth_quantize_act_q8_1_ref(const float *restrict src, void *restrict dst, int64_t n) {
-    block_q8_1 *y = dst;
-    for (int64_t b = 0; b < n / QK8_1; b++) {
-        const float *x = src + b * QK8_1;
-        float amax = 0.0f;
-        for (int j = 0; j < QK8_1; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
-        const float d = amax / 127;
-        const float id = amax != 0.0f ? 127 / amax : 0.0f;
-        y[b].d = hearth_f32_to_f16(d);
-        int sum = 0;
-        for (int j = 0; j < QK8_1; j++) {
-            y[b].qs[j] = (int8_t)nearbyintf(x[j] * id);
-            sum += y[b].qs[j];
-        }
-        y[b].s = hearth_f32_to_f16((float)sum * d);
-    }
+    quantize_q8_1(src, dst, n, true);
 }
 
 /* x[j] = d * q[j] (s is derived data and not needed). */

@@ -4,17 +4,9 @@
  * batch rows that mat_dot_ref_rows declares (the reference's bits).
  */
 #include "../../kernels.h"
+#include "rows16.h" /* batches of Q4_0 / Q8_0 with 16 rows per register */
 
 void hearth_patch_dots_avx512vnni(hearth_kernels *k); /* dot.c */
-/* rows16.c: batches of Q4_0 / Q8_0 with 16 rows per register */
-void hearth_mat_dot_q4_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                           float *restrict out, int64_t ldo,
-                                           const void *restrict w, size_t w_stride,
-                                           const void *restrict a, size_t a_stride);
-void hearth_mat_dot_q8_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                           float *restrict out, int64_t ldo,
-                                           const void *restrict w, size_t w_stride,
-                                           const void *restrict a, size_t a_stride);
 
 void hearth_kernels_patch_avx512vnni(hearth_kernels *k) {
     hearth_patch_dots_avx512vnni(k); /* Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL: vec_dot + mat_dot */

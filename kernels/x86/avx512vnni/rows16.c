@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../kernels.h"
+#include "rows16.h"
 
 enum {
     R16_ROWS = 16,  /* rows per group: one per int32 lane */
@@ -238,44 +238,30 @@ static int64_t rows16(r16_group_fn group, int bias, int64_t nb, int64_t nr, int6
     return rows;
 }
 
-/* The tier's mat_dot for the type, to which leftover rows and small batches go. */
-void hearth_mat_dot_q4_0_q8_0_avx512vnni(int64_t n, int64_t nr, int64_t nc, float *restrict out,
-                                         int64_t ldo, const void *restrict w, size_t w_stride,
-                                         const void *restrict a, size_t a_stride);
-void hearth_mat_dot_q8_0_q8_0_avx512vnni(int64_t n, int64_t nr, int64_t nc, float *restrict out,
-                                         int64_t ldo, const void *restrict w, size_t w_stride,
-                                         const void *restrict a, size_t a_stride);
+/* Rows in groups of 16 for batches, the tier's mat_dot (`rest`) for the
+ * leftover rows and for calls of few columns. */
+static void mat_dot_rows16(r16_group_fn group, int bias, int64_t qk, hearth_mat_dot_fn rest,
+                           int64_t n, int64_t nr, int64_t nc, float *restrict out, int64_t ldo,
+                           const char *w, size_t ws, const char *a, size_t as) {
+    int64_t done = 0;
+    if (nc >= HEARTH_MAT_DOT_REF_MIN_COLS)
+        done = rows16(group, bias, n / qk, nr, nc, out, ldo, w, ws, a, as);
+    if (done < nr)
+        rest(n, nr - done, nc, out + done, ldo, w + (size_t)done * ws, ws, a, as);
+}
 
 void hearth_mat_dot_q4_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
                                            float *restrict out, int64_t ldo,
                                            const void *restrict w, size_t w_stride,
-                                           const void *restrict a, size_t a_stride);
-void hearth_mat_dot_q4_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                           float *restrict out, int64_t ldo,
-                                           const void *restrict w, size_t w_stride,
                                            const void *restrict a, size_t a_stride) {
-    int64_t done = 0;
-    if (nc >= HEARTH_MAT_DOT_REF_MIN_COLS)
-        done = rows16(q4_0_group, 8, n / QK4_0, nr, nc, out, ldo, w, w_stride, a, a_stride);
-    if (done < nr)
-        hearth_mat_dot_q4_0_q8_0_avx512vnni(n, nr - done, nc, out + done, ldo,
-                                            (const char *)w + (size_t)done * w_stride, w_stride,
-                                            a, a_stride);
+    mat_dot_rows16(q4_0_group, 8, QK4_0, hearth_mat_dot_q4_0_q8_0_avx512vnni, n, nr, nc, out,
+                   ldo, w, w_stride, a, a_stride);
 }
 
 void hearth_mat_dot_q8_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
                                            float *restrict out, int64_t ldo,
                                            const void *restrict w, size_t w_stride,
-                                           const void *restrict a, size_t a_stride);
-void hearth_mat_dot_q8_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                           float *restrict out, int64_t ldo,
-                                           const void *restrict w, size_t w_stride,
                                            const void *restrict a, size_t a_stride) {
-    int64_t done = 0;
-    if (nc >= HEARTH_MAT_DOT_REF_MIN_COLS)
-        done = rows16(q8_0_group, 128, n / QK8_0, nr, nc, out, ldo, w, w_stride, a, a_stride);
-    if (done < nr)
-        hearth_mat_dot_q8_0_q8_0_avx512vnni(n, nr - done, nc, out + done, ldo,
-                                            (const char *)w + (size_t)done * w_stride, w_stride,
-                                            a, a_stride);
+    mat_dot_rows16(q8_0_group, 128, QK8_0, hearth_mat_dot_q8_0_q8_0_avx512vnni, n, nr, nc, out,
+                   ldo, w, w_stride, a, a_stride);
 }
