@@ -4,7 +4,7 @@
  * batch rows that mat_dot_ref_rows declares (the reference's bits).
  */
 #include "../../kernels.h"
-#include "rows16.h" /* batches of Q4_0 / Q8_0 with 16 rows per register */
+#include "rows16.h" /* batches of Q4_0 / Q8_0 / IQ4_NL, 16 rows per register */
 
 void hearth_patch_dots_avx512vnni(hearth_kernels *k); /* dot.c */
 
@@ -14,6 +14,8 @@ void hearth_kernels_patch_avx512vnni(hearth_kernels *k) {
     k->mat_dot_ref_rows[HEARTH_TYPE_Q4_0] = 16;
     k->mat_dot[HEARTH_TYPE_Q8_0] = hearth_mat_dot_q8_0_rows16_avx512vnni;
     k->mat_dot_ref_rows[HEARTH_TYPE_Q8_0] = 16;
+    k->mat_dot[HEARTH_TYPE_IQ4_NL] = hearth_mat_dot_iq4_nl_rows16_avx512vnni;
+    k->mat_dot_ref_rows[HEARTH_TYPE_IQ4_NL] = 16;
     hearth_kernels_patch_avx512vnni_kquants(k);
     k->isa = HEARTH_ISA_AVX512VNNI;
 }

@@ -1,4 +1,4 @@
-/* rows16.c - batch tiles of the avx512vnni tier for Q4_0 and Q8_0 weights:
+/* rows16.c - batch tiles of the avx512vnni tier for Q4_0, Q8_0 and IQ4_NL weights:
  * sixteen weight rows side by side in the lanes of a register.
  *
  * Why: the per-block layout of vec_dot spends four vector operations per 64
@@ -92,6 +92,27 @@ static void q4_0_group(r16_block *out, const char *w, size_t ws, __m512i rows, i
             out[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(z[j], 4), lo);
         }
         out[b].d = load_scales16(blk + offsetof(block_q4_0, d), rows);
+    }
+}
+
+/* IQ4_NL: Q4_0's nibble layout, each nibble an index into the format's
+ * 16 values, taken here as value + 128 (unsigned, bias 128). */
+static void iq4_nl_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
+                         int64_t kn) {
+    const __m512i lo = _mm512_set1_epi8(0x0f);
+    const __m512i table = _mm512_xor_si512(
+        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)hearth_kvalues_iq4nl)),
+        _mm512_set1_epi8((char)0x80));
+    for (int64_t b = 0; b < kn; b++) {
+        const char *blk = w + (size_t)(b0 + b) * sizeof(block_iq4_nl);
+        __m512i z[4];
+        load16x16(z, blk + offsetof(block_iq4_nl, qs), ws);
+        for (int j = 0; j < 4; j++) {
+            out[b].q[j] = _mm512_shuffle_epi8(table, _mm512_and_si512(z[j], lo));
+            out[b].q[j + 4] =
+                _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(z[j], 4), lo));
+        }
+        out[b].d = load_scales16(blk + offsetof(block_iq4_nl, d), rows);
     }
 }
 
@@ -256,6 +277,14 @@ void hearth_mat_dot_q4_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
                                            const void *restrict a, size_t a_stride) {
     mat_dot_rows16(q4_0_group, 8, QK4_0, hearth_mat_dot_q4_0_q8_0_avx512vnni, n, nr, nc, out,
                    ldo, w, w_stride, a, a_stride);
+}
+
+void hearth_mat_dot_iq4_nl_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
+                                             float *restrict out, int64_t ldo,
+                                             const void *restrict w, size_t w_stride,
+                                             const void *restrict a, size_t a_stride) {
+    mat_dot_rows16(iq4_nl_group, 128, QK4_NL, hearth_mat_dot_iq4_nl_q8_0_avx512vnni, n, nr, nc,
+                   out, ldo, w, w_stride, a, a_stride);
 }
 
 void hearth_mat_dot_q8_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,

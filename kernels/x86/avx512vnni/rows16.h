@@ -1,4 +1,4 @@
-/* rows16.h - the avx512vnni tier's batch entry points for Q4_0 and Q8_0
+/* rows16.h - the avx512vnni tier's batch entry points for Q4_0, Q8_0 and IQ4_NL
  * (rows16.c), and the tier's own mat_dot of those types (dot.c) to which
  * they hand leftover rows and small batches. */
 #ifndef HEARTH_KERNELS_AVX512VNNI_ROWS16_H
@@ -13,8 +13,10 @@
 
 HEARTH_VNNI_MAT_DOT(hearth_mat_dot_q4_0_q8_0_avx512vnni);
 HEARTH_VNNI_MAT_DOT(hearth_mat_dot_q8_0_q8_0_avx512vnni);
+HEARTH_VNNI_MAT_DOT(hearth_mat_dot_iq4_nl_q8_0_avx512vnni);
 HEARTH_VNNI_MAT_DOT(hearth_mat_dot_q4_0_rows16_avx512vnni);
 HEARTH_VNNI_MAT_DOT(hearth_mat_dot_q8_0_rows16_avx512vnni);
+HEARTH_VNNI_MAT_DOT(hearth_mat_dot_iq4_nl_rows16_avx512vnni);
 
 #undef HEARTH_VNNI_MAT_DOT
 
