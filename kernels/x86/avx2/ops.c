@@ -1,6 +1,6 @@
-/* ops.c - AVX2 element operations: RMSNorm, add, dot products and axpy for
- * attention over F32/F16 rows. Softmax and SiLU keep the reference (libm
- * exp): they cost little next to the matmuls.
+/* ops.c - AVX2 element operations: RMSNorm, add, dot products and axpy over
+ * F32/F16 rows. Softmax (vector exp) lives with the attention tiles in
+ * attn.c; SiLU keeps the reference (libm exp).
  *
  * Element-wise results round exactly like the reference (separate multiply
  * and add, no FMA), so add/axpy are bit-identical; reductions use 4 x 8
