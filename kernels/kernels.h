@@ -73,7 +73,8 @@ typedef struct hearth_kernels {
      * max rel err vs ref: 4e-6 (approximated exp) + 2 * n * FLT_EPSILON (sum);
      * terms below FLT_MIN (x[i] - max < -87.33) may be flushed to 0. */
     void (*softmax)(float *x, int64_t n);
-    /* out[i] = silu(gate[i]) * up[i] (out may alias gate). max rel err vs ref: 4e-6 */
+    /* out[i] = silu(gate[i]) * up[i] (out may alias gate). max rel err vs ref: 4e-6,
+     * except that where gate < -87.33 (|out| < 1e-35 |up|) out may be 0. */
     void (*silu_mul)(float *out, const float *gate, const float *restrict up, int64_t n);
     /* out[i] = a[i] + b[i] (out may alias a). Exact: equal to ref. */
     void (*add)(float *out, const float *a, const float *restrict b, int64_t n);

@@ -348,6 +348,12 @@ bool kv_check_ops(const hearth_kernels *k, const hearth_kernels *ref, int64_t n,
     memcpy(o2, x, fb);
     k->silu_mul(o2, o2, y, n);
     ok = ok && close_rel("silu_mul(in place)", o2, o1, n, 4e-6, 0.0, msg, msg_size);
+    /* silu_mul over gates from -80 to 80 (exp of every magnitude) */
+    for (int64_t i = 0; i < n; i++)
+        w[i] = n > 1 ? -80.0f + 160.0f * (float)i / (float)(n - 1) : -80.0f;
+    ref->silu_mul(o1, w, y, n);
+    k->silu_mul(o2, w, y, n);
+    ok = ok && close_rel("silu_mul(wide)", o2, o1, n, 4e-6, 0.0, msg, msg_size);
 
     /* add and axpy: element-wise, every tier rounds exactly like the reference */
     ref->add(o1, x, y, n);

@@ -210,6 +210,8 @@ float hearth_dot_f16_f32_avx2(const hearth_f16 *restrict k, const float *restric
 void hearth_axpy_f32_avx2(float *restrict out, float a, const float *restrict v, int64_t n);
 void hearth_axpy_f16_avx2(float *restrict out, float a, const hearth_f16 *restrict v, int64_t n);
 void hearth_softmax_f32_avx2(float *x, int64_t n);
+void hearth_silu_mul_f32_avx2(float *out, const float *gate, const float *restrict up,
+                              int64_t n);
 void hearth_gemm_f32_avx2(int64_t m, int64_t n, int64_t k, const float *restrict a, int64_t lda,
                           const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc,
                           bool accumulate);
