@@ -293,7 +293,7 @@ static void bench_matvec(const options *o, const hearth_kernels *k, int type, in
         x[i] = rnd();
     const size_t ab = hearth_row_bytes(at, n);
     char *a = xmalloc(ab);
-    k->quantize_row[at](x, a, n);
+    k->quantize_act[at](x, a, n);
     float *out = xmalloc((size_t)rows * sizeof(float));
     mat_job j = {k, type, n, rows, 1, w, rb, a, ab, out};
     if (verify(&j, 9, 1)) {

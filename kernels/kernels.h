@@ -32,12 +32,13 @@
 /* ---- Slot signatures ---------------------------------------------------- */
 
 /* *out = dot(w, a) over n values. `w` is one row in weight type T, `a` the
- * activations already converted by quantize_row[vec_dot_type(T)]. */
+ * activations already converted by quantize_act[vec_dot_type(T)]. */
 typedef void (*hearth_vec_dot_fn)(int64_t n, float *restrict out, const void *restrict w,
                                   const void *restrict a);
 
-/* Float -> type T, n values (n a multiple of T's block size). For block types
- * this is the reference quantizer of the format. */
+/* Float -> type T, n values (n a multiple of T's block size). In quantize_row
+ * this is the reference quantizer of the format (what weights are stored
+ * with); in quantize_act, the activation conversion (see the table). */
 typedef void (*hearth_quantize_row_fn)(const float *restrict src, void *restrict dst, int64_t n);
 
 /* Type T -> float, n values. */
@@ -54,6 +55,14 @@ typedef void (*hearth_mat_dot_fn)(int64_t n, int64_t nr, int64_t nc, float *rest
                                   int64_t ldo, const void *restrict w, size_t w_stride,
                                   const void *restrict a, size_t a_stride);
 
+/* The one exception to "mat_dot gives vec_dot's bits": a tier may compute
+ * batches (nc >= HEARTH_MAT_DOT_REF_MIN_COLS) in groups of G rows with a
+ * different layout, and then those outputs (rows [0, G * floor(nr / G)))
+ * give the scalar reference vec_dot's bits instead; the table records G in
+ * mat_dot_ref_rows[type]. The result still depends only on the call's shape,
+ * never on the thread that runs it. */
+#define HEARTH_MAT_DOT_REF_MIN_COLS 4
+
 /* ---- The table ---------------------------------------------------------- */
 typedef struct hearth_kernels {
     hearth_isa isa; /* highest tier that patched this table */
@@ -61,8 +70,15 @@ typedef struct hearth_kernels {
     /* Indexed by GGUF type id; NULL where hearth cannot compute with the type. */
     hearth_vec_dot_fn vec_dot[HEARTH_TYPE_COUNT];
     hearth_mat_dot_fn mat_dot[HEARTH_TYPE_COUNT];
+    int8_t mat_dot_ref_rows[HEARTH_TYPE_COUNT]; /* G above, 0 = none */
     hearth_quantize_row_fn quantize_row[HEARTH_TYPE_COUNT];
     hearth_dequantize_row_fn dequantize_row[HEARTH_TYPE_COUNT];
+    /* Activations -> vec_dot_type(T), at run time; set for every activation
+     * type (F32, F16, BF16, Q8_0, Q8_1, Q8_K). Same bytes as quantize_row
+     * except Q8_0 and Q8_1, which round as llama.cpp does on x86: d = amax/127
+     * stored, x * (127/amax) rounded half to EVEN (quantize_row keeps the
+     * reference quantizer's 1/d and half away from zero; CONVENTIONS §5). */
+    hearth_quantize_row_fn quantize_act[HEARTH_TYPE_COUNT];
 
     /* out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]; the mean is accumulated in
      * float in a fixed order (out may alias x).
@@ -108,8 +124,10 @@ typedef struct hearth_kernels {
 /* The reference table (kernels/ref/): every slot of every computable type is
  * set. Q8_1 (activations only) has quantize/dequantize but no vec_dot.
  * Rules every tier keeps: vec_dot and mat_dot of a type are replaced together
- * (mat_dot gives the tier's vec_dot bits), and the Q8_0/Q8_1 activation
- * quantizers round like the reference (roundf: half away from zero). */
+ * (mat_dot gives the tier's vec_dot bits); quantize_row[Q8_0/Q8_1] round like
+ * llama.cpp's quantize_row_q8_*_ref (roundf: half away from zero), and
+ * quantize_act[Q8_0/Q8_1] like its x86 path (127/amax, half to even); each
+ * tier's quantizers give the reference slot's bytes. */
 extern const hearth_kernels hearth_kernels_ref;
 
 /* Tier patches: each overrides the slots its directory implements. */

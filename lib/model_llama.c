@@ -176,7 +176,7 @@ static hearth_status bind(llama_weights *lw, const hearth_gguf *g, const char *n
         computable = k->dequantize_row[t->type] != NULL;
     else
         computable = tt->vec_dot_type >= 0 && k->vec_dot[t->type] && k->mat_dot[t->type] &&
-                     k->quantize_row[tt->vec_dot_type];
+                     k->quantize_act[tt->vec_dot_type];
     if (!computable)
         return hearth_fail(err, HEARTH_ERR_UNSUPPORTED,
                            "tensor %s: type %s is not supported (%s)", name, tt->name,

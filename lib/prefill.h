@@ -21,8 +21,14 @@
  * type `wtype` (its activation format, kernels/quant.h vec_dot_type). */
 size_t pf_act_bytes(int wtype, int64_t n_in, int64_t n_tok);
 
+/* The fixed grid pf_matmul_q cuts an n_out x n_tok product into (rows x
+ * tokens per mat_dot call, ragged at the ends): it depends on the shape only,
+ * never on the thread count, so neither do the results. */
+void pf_matmul_grid(int64_t n_out, int64_t n_tok, int64_t *rows, int64_t *tokens);
+
 /* x: [n_tok][n_in] floats (row stride ldx floats) -> qx: n_tok rows in the
- * activation format of `wtype`, packed (row stride pf_act_bytes(wtype, n_in, 1)).
+ * activation format of `wtype` (kernel slot quantize_act), packed (row stride
+ * pf_act_bytes(wtype, n_in, 1)).
  * Parallel over tokens. */
 void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float *x,
                  int64_t ldx, int64_t n_in, int64_t n_tok, void *qx);

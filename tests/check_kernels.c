@@ -42,7 +42,8 @@ START_TEST(test_kernels_ref_has_no_null_slot) {
         ck_assert_msg(k->vec_dot[t] && k->mat_dot[t] && k->quantize_row[t] &&
                           k->dequantize_row[t],
                       "reference slot missing for %s", tr->name);
-        ck_assert_msg(k->quantize_row[tr->vec_dot_type] && k->dequantize_row[tr->vec_dot_type],
+        ck_assert_msg(k->quantize_row[tr->vec_dot_type] && k->dequantize_row[tr->vec_dot_type] &&
+                          k->quantize_act[tr->vec_dot_type],
                       "activation type of %s has no reference quantizer", tr->name);
     }
     ck_assert(k->rmsnorm && k->softmax && k->silu_mul && k->add && k->dot_f32 &&
@@ -176,6 +177,8 @@ END_TEST
 
 /* ---- Reference quantizers: closed form ---------------------------------- */
 
+/* The weight slot rounds as llama.cpp's quantize_row_q8_0_ref: roundf, ties
+ * away from zero. */
 START_TEST(test_kernels_q8_0_rounds_half_away_from_zero) {
     float x[32] = {127.0f, 0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 126.5f, 0.49999997f};
     block_q8_0 b;
@@ -186,6 +189,27 @@ START_TEST(test_kernels_q8_0_rounds_half_away_from_zero) {
         ck_assert_int_eq(b.qs[j], want[j]);
     for (int j = 8; j < 32; j++)
         ck_assert_int_eq(b.qs[j], 0);
+}
+END_TEST
+
+/* The activation slot rounds ties to even (llama.cpp's x86 rounding), with
+ * the same stored scale. */
+START_TEST(test_kernels_q8_0_act_rounds_half_to_even) {
+    float x[32] = {127.0f, 0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 126.5f, 0.49999997f};
+    block_q8_0 b;
+    hearth_kernels_ref.quantize_act[HEARTH_TYPE_Q8_0](x, &b, 32);
+    ck_assert_uint_eq(b.d, 0x3c00); /* 127 / 127 */
+    const int8_t want[8] = {127, 0, 0, 2, 2, -2, 126, 0};
+    for (int j = 0; j < 8; j++)
+        ck_assert_int_eq(b.qs[j], want[j]);
+    for (int j = 8; j < 32; j++)
+        ck_assert_int_eq(b.qs[j], 0);
+    block_q8_1 b1;
+    hearth_kernels_ref.quantize_act[HEARTH_TYPE_Q8_1](x, &b1, 32);
+    ck_assert_uint_eq(b1.d, 0x3c00);
+    for (int j = 0; j < 8; j++)
+        ck_assert_int_eq(b1.qs[j], want[j]);
+    ck_assert(hearth_f16_to_f32(b1.s) == 127 + 2 + 2 - 2 + 126); /* sum(q) * d */
 }
 END_TEST
 
@@ -268,6 +292,25 @@ START_TEST(test_kernels_quantizers_match_llama_cpp) {
 }
 END_TEST
 
+START_TEST(test_kernels_act_quantizers_match_llama_cpp_x86) {
+    enum { N = 4096 };
+    float *x = malloc(N * sizeof(float));
+    void *q = malloc(N * 2);
+    for (size_t i = 0; i < sizeof llama_act_hashes / sizeof llama_act_hashes[0]; i++) {
+        kv_fill(x, N, llama_act_hashes[i].pattern, 77);
+        hearth_kernels_ref.quantize_act[llama_act_hashes[i].type](x, q, N);
+        const uint64_t h = kv_fnv1a(q, hearth_row_bytes(llama_act_hashes[i].type, N));
+        ck_assert_msg(h == llama_act_hashes[i].hash,
+                      "%s activations on %s data: hash %016llx, llama.cpp x86 %016llx",
+                      hearth_type_traits_of(llama_act_hashes[i].type)->name,
+                      kv_pattern_name(llama_act_hashes[i].pattern), (unsigned long long)h,
+                      (unsigned long long)llama_act_hashes[i].hash);
+    }
+    free(x);
+    free(q);
+}
+END_TEST
+
 /* ---- Every tier against the reference ----------------------------------- */
 
 /* Block counts: one block, odd counts, around the multiples of the 2/4/8-block
@@ -313,6 +356,9 @@ START_TEST(test_kernels_tier_matches_ref) {
             if (k.quantize_row[atype] != ref->quantize_row[atype])
                 ck_assert_msg(kv_check_quantize(&k, ref, atype, n, p, seed, msg, sizeof msg),
                               "%s: %s", hearth_isa_name(k.isa), msg);
+            if (k.quantize_act[atype] != ref->quantize_act[atype])
+                ck_assert_msg(kv_check_quantize_act(&k, ref, atype, n, p, seed, msg, sizeof msg),
+                              "%s: %s", hearth_isa_name(k.isa), msg);
             if (k.dequantize_row[type] != ref->dequantize_row[type])
                 ck_assert_msg(kv_check_dequantize(&k, ref, type, n, p, seed, msg, sizeof msg),
                               "%s: %s", hearth_isa_name(k.isa), msg);
@@ -320,12 +366,21 @@ START_TEST(test_kernels_tier_matches_ref) {
                 ck_assert_msg(kv_check_vec_dot(&k, ref, type, n, p, seed, msg, sizeof msg),
                               "%s: %s", hearth_isa_name(k.isa), msg);
         }
-        /* mat_dot against the same table's vec_dot, always (bit identity) */
-        static const int64_t tiles[][2] = {{1, 1}, {4, 1}, {7, 1}, {1, 4}, {3, 5}, {8, 8}};
-        for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
+        /* mat_dot against the same table's vec_dot, always (bit identity;
+         * the reference's for rows a tier declares in mat_dot_ref_rows).
+         * 16 x 4 is the smallest 16-row batch; 37 x 21 has a leftover row
+         * group and 16 + 4 + 1 columns; 80 x 70 crosses the 64-row and
+         * 64-column blocks, and n = 130 blocks the 16-block chunks */
+        static const int64_t tiles[][2] = {{1, 1}, {4, 1}, {7, 1},  {1, 4},
+                                           {3, 5}, {8, 8}, {16, 4}, {37, 21}, {80, 70}};
+        for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
+            /* the big shapes only where a batch layout has blocks to cross */
+            if (tiles[t][0] * tiles[t][1] > 1000 && !k.mat_dot_ref_rows[type])
+                continue;
             ck_assert_msg(kv_check_mat_dot(&k, type, n, tiles[t][0], tiles[t][1], 31 + ci, msg,
                                            sizeof msg),
                           "%s: %s", hearth_isa_name(k.isa), msg);
+        }
     }
 }
 END_TEST
@@ -380,9 +435,11 @@ Suite *kernels_suite(void) {
     tcase_add_test(tc, test_kernels_gemm_ref_closed_form);
     tcase_add_test(tc, test_kernels_transpose_ref_closed_form);
     tcase_add_test(tc, test_kernels_q8_0_rounds_half_away_from_zero);
+    tcase_add_test(tc, test_kernels_q8_0_act_rounds_half_to_even);
     tcase_add_test(tc, test_kernels_q4_0_closed_form);
     tcase_add_test(tc, test_kernels_quantize_rmse_bounds);
     tcase_add_test(tc, test_kernels_quantizers_match_llama_cpp);
+    tcase_add_test(tc, test_kernels_act_quantizers_match_llama_cpp_x86);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("dispatch");

@@ -40,15 +40,21 @@ static void *random_weights(const hearth_kernels *k, int type, int64_t n_in, int
     return w;
 }
 
-/* Expected y[t][o] by one vec_dot per value on the caller's thread. */
+/* Expected y[t][o]: the product's fixed grid of tiles computed one after
+ * the other on the caller's thread (each tile's values are checked against
+ * vec_dot, or the reference for batch layouts, by the kernel tests). */
 static void serial_matmul(const hearth_kernels *k, int type, const void *w, int64_t n_in,
                           int64_t n_out, const void *qx, int64_t n_tok, float *y) {
     int at = hearth_type_traits_of(type)->vec_dot_type;
     size_t w_row = hearth_row_bytes(type, n_in), a_row = hearth_row_bytes(at, n_in);
-    for (int64_t t = 0; t < n_tok; t++)
-        for (int64_t o = 0; o < n_out; o++)
-            k->vec_dot[type](n_in, &y[t * n_out + o], (const char *)w + (size_t)o * w_row,
-                             (const char *)qx + (size_t)t * a_row);
+    int64_t rows, tokens;
+    pf_matmul_grid(n_out, n_tok, &rows, &tokens);
+    for (int64_t t = 0; t < n_tok; t += tokens)
+        for (int64_t o = 0; o < n_out; o += rows)
+            k->mat_dot[type](n_in, n_out - o < rows ? n_out - o : rows,
+                             n_tok - t < tokens ? n_tok - t : tokens, &y[t * n_out + o], n_out,
+                             (const char *)w + (size_t)o * w_row,
+                             w_row, (const char *)qx + (size_t)t * a_row, a_row);
 }
 
 static void check_matmul_type(const hearth_kernels *k, int type, int64_t n_in, int64_t n_out,
@@ -68,7 +74,7 @@ static void check_matmul_type(const hearth_kernels *k, int type, int64_t n_in, i
     /* Reference: serial conversion, one vec_dot per value. */
     int at = hearth_type_traits_of(type)->vec_dot_type;
     for (int64_t t = 0; t < n_tok; t++)
-        k->quantize_row[at](x + t * n_in, (char *)qx1 + (size_t)t * hearth_row_bytes(at, n_in),
+        k->quantize_act[at](x + t * n_in, (char *)qx1 + (size_t)t * hearth_row_bytes(at, n_in),
                             n_in);
     serial_matmul(k, type, w, n_in, n_out, qx1, n_tok, want);
 
@@ -98,7 +104,7 @@ static void check_matmul_type(const hearth_kernels *k, int type, int64_t n_in, i
 static bool computable(const hearth_kernels *k, int type) {
     int at = hearth_type_traits_of(type)->vec_dot_type;
     return at >= 0 && k->vec_dot[type] && k->mat_dot[type] && k->quantize_row[type] &&
-           k->quantize_row[at];
+           k->quantize_act[at];
 }
 
 /* 300 rows -> 19 row chunks with a ragged last one; 70 and 133 tokens -> 3 and

@@ -61,6 +61,9 @@ void hearth_quantize_row_q5_1_ref(const float *restrict src, void *restrict dst,
 void hearth_quantize_row_q8_0_ref(const float *restrict src, void *restrict dst, int64_t n);
 void hearth_quantize_row_q8_1_ref(const float *restrict src, void *restrict dst, int64_t n);
 void hearth_quantize_row_iq4_nl_ref(const float *restrict src, void *restrict dst, int64_t n);
+/* Activation quantizers (kernels.h quantize_act): llama.cpp's x86 rounding. */
+void hearth_quantize_act_q8_0_ref(const float *restrict src, void *restrict dst, int64_t n);
+void hearth_quantize_act_q8_1_ref(const float *restrict src, void *restrict dst, int64_t n);
 void hearth_dequantize_row_q4_0_ref(const void *restrict src, float *restrict dst, int64_t n);
 void hearth_dequantize_row_q4_1_ref(const void *restrict src, float *restrict dst, int64_t n);
 void hearth_dequantize_row_q5_0_ref(const void *restrict src, float *restrict dst, int64_t n);

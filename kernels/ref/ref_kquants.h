@@ -28,6 +28,7 @@
     KQ_REF_SLOTS(HEARTH_TYPE_Q6_K, q6_k)                                                   \
     KQ_REF_SLOTS(HEARTH_TYPE_IQ4_XS, iq4_xs)                                               \
     .quantize_row[HEARTH_TYPE_Q8_K] = hearth_quantize_row_q8_k_ref,                        \
-    .dequantize_row[HEARTH_TYPE_Q8_K] = hearth_dequantize_row_q8_k_ref,
+    .dequantize_row[HEARTH_TYPE_Q8_K] = hearth_dequantize_row_q8_k_ref,                    \
+    .quantize_act[HEARTH_TYPE_Q8_K] = hearth_quantize_row_q8_k_ref,
 
 #endif /* HEARTH_KERNELS_REF_KQUANTS_H */

@@ -37,6 +37,14 @@ const hearth_kernels hearth_kernels_ref = {
     .quantize_row[HEARTH_TYPE_Q8_1] = hearth_quantize_row_q8_1_ref,
     .dequantize_row[HEARTH_TYPE_Q8_1] = hearth_dequantize_row_q8_1_ref,
 
+    /* Activation conversions: the float formats convert as their weights do;
+     * Q8_0 and Q8_1 round as llama.cpp's x86 path (kernels.h quantize_act). */
+    .quantize_act[HEARTH_TYPE_F32] = hearth_quantize_row_f32_ref,
+    .quantize_act[HEARTH_TYPE_F16] = hearth_quantize_row_f16_ref,
+    .quantize_act[HEARTH_TYPE_BF16] = hearth_quantize_row_bf16_ref,
+    .quantize_act[HEARTH_TYPE_Q8_0] = hearth_quantize_act_q8_0_ref,
+    .quantize_act[HEARTH_TYPE_Q8_1] = hearth_quantize_act_q8_1_ref,
+
     HEARTH_REF_KQUANT_SLOTS
 
     .rmsnorm = hearth_rmsnorm_f32_ref,

@@ -76,6 +76,9 @@ static void check_tier(hearth_isa isa) {
                 if (k.quantize_row[at] != ref->quantize_row[at])
                     expect(kv_check_quantize(&k, ref, at, n, p, seed, msg, sizeof msg),
                            hearth_isa_name(isa), msg);
+                if (k.quantize_act[at] != ref->quantize_act[at])
+                    expect(kv_check_quantize_act(&k, ref, at, n, p, seed, msg, sizeof msg),
+                           hearth_isa_name(isa), msg);
                 if (k.dequantize_row[t] != ref->dequantize_row[t])
                     expect(kv_check_dequantize(&k, ref, t, n, p, seed, msg, sizeof msg),
                            hearth_isa_name(isa), msg);

@@ -93,22 +93,24 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-bool kv_check_quantize(const hearth_kernels *k, const hearth_kernels *ref, int type, int64_t n,
-                       kv_pattern p, uint64_t seed, char *msg, size_t msg_size) {
+/* `slot` names the slot in the message ("quantize_row" or "quantize_act"). */
+static bool check_quantize(hearth_quantize_row_fn got_fn, hearth_quantize_row_fn want_fn,
+                           const char *slot, int type, int64_t n, kv_pattern p, uint64_t seed,
+                           char *msg, size_t msg_size) {
     const size_t bytes = hearth_row_bytes(type, n);
     float *x = xmalloc((size_t)n * sizeof(float));
     unsigned char *a = xmalloc(bytes), *b = xmalloc(bytes);
     kv_fill(x, n, p, seed);
     memset(a, 0xAA, bytes);
     memset(b, 0x55, bytes);
-    ref->quantize_row[type](x, a, n);
-    k->quantize_row[type](x, b, n);
+    want_fn(x, a, n);
+    got_fn(x, b, n);
     bool ok = memcmp(a, b, bytes) == 0;
     if (!ok) {
         size_t at = 0;
         while (a[at] == b[at])
             at++;
-        snprintf(msg, msg_size, "quantize_row %s n=%lld %s seed=%llu: byte %zu is %02x, ref %02x",
+        snprintf(msg, msg_size, "%s %s n=%lld %s seed=%llu: byte %zu is %02x, ref %02x", slot,
                  hearth_type_traits_of(type)->name, (long long)n, kv_pattern_name(p),
                  (unsigned long long)seed, at, b[at], a[at]);
     }
@@ -116,6 +118,18 @@ bool kv_check_quantize(const hearth_kernels *k, const hearth_kernels *ref, int t
     free(a);
     free(b);
     return ok;
+}
+
+bool kv_check_quantize(const hearth_kernels *k, const hearth_kernels *ref, int type, int64_t n,
+                       kv_pattern p, uint64_t seed, char *msg, size_t msg_size) {
+    return check_quantize(k->quantize_row[type], ref->quantize_row[type], "quantize_row", type, n,
+                          p, seed, msg, msg_size);
+}
+
+bool kv_check_quantize_act(const hearth_kernels *k, const hearth_kernels *ref, int type,
+                           int64_t n, kv_pattern p, uint64_t seed, char *msg, size_t msg_size) {
+    return check_quantize(k->quantize_act[type], ref->quantize_act[type], "quantize_act", type, n,
+                          p, seed, msg, msg_size);
 }
 
 bool kv_check_dequantize(const hearth_kernels *k, const hearth_kernels *ref, int type,
@@ -239,6 +253,9 @@ bool kv_check_mat_dot(const hearth_kernels *k, int type, int64_t n, int64_t nr, 
     for (int64_t i = 0; i < ldo * nc; i++)
         out[i] = sentinel;
     k->mat_dot[type](n, nr, nc, out, ldo, w, ws, a, as);
+    /* rows a tier computes in its batch layout carry the reference's bits */
+    const int group = k->mat_dot_ref_rows[type];
+    const int64_t ref_rows = group && nc >= HEARTH_MAT_DOT_REF_MIN_COLS ? nr / group * group : 0;
     bool ok = true;
     for (int64_t c = 0; c < nc && ok; c++) {
         for (int64_t r = 0; r < ldo && ok; r++) {
@@ -254,15 +271,16 @@ bool kv_check_mat_dot(const hearth_kernels *k, int type, int64_t n, int64_t nr, 
                 continue;
             }
             float want;
-            k->vec_dot[type](n, &want, w + (size_t)r * ws, a + (size_t)c * as);
+            const hearth_kernels *by = r < ref_rows ? &hearth_kernels_ref : k;
+            by->vec_dot[type](n, &want, w + (size_t)r * ws, a + (size_t)c * as);
             if (memcmp(&got, &want, sizeof got) != 0) {
                 ok = false;
                 snprintf(msg, msg_size,
                          "mat_dot %s n=%lld %lldx%lld seed=%llu: out[r=%lld c=%lld] = %.9g, "
-                         "vec_dot %.9g (must be bit-identical)",
+                         "%s vec_dot %.9g (must be bit-identical)",
                          hearth_type_traits_of(type)->name, (long long)n, (long long)nr,
                          (long long)nc, (unsigned long long)seed, (long long)r, (long long)c,
-                         got, want);
+                         got, r < ref_rows ? "reference" : "the tier's", want);
             }
         }
     }

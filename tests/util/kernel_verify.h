@@ -36,6 +36,9 @@ bool kv_type_computable(const hearth_kernels *ref, int type);
 /* quantize_row[type] of k vs ref: bit-identical bytes. */
 bool kv_check_quantize(const hearth_kernels *k, const hearth_kernels *ref, int type, int64_t n,
                        kv_pattern p, uint64_t seed, char *msg, size_t msg_size);
+/* The same for the activation slot quantize_act[type]. */
+bool kv_check_quantize_act(const hearth_kernels *k, const hearth_kernels *ref, int type,
+                           int64_t n, kv_pattern p, uint64_t seed, char *msg, size_t msg_size);
 /* dequantize_row[type]: bit-identical floats, on rows made by ref quantize. */
 bool kv_check_dequantize(const hearth_kernels *k, const hearth_kernels *ref, int type,
                          int64_t n, kv_pattern p, uint64_t seed, char *msg, size_t msg_size);

@@ -7,6 +7,8 @@
 void hearth_patch_dots_neon(hearth_kernels *k); /* dot.c */
 void hearth_quantize_row_q8_0_neon(const float *restrict src, void *restrict dst, int64_t n);
 void hearth_quantize_row_q8_1_neon(const float *restrict src, void *restrict dst, int64_t n);
+void hearth_quantize_act_q8_0_neon(const float *restrict src, void *restrict dst, int64_t n);
+void hearth_quantize_act_q8_1_neon(const float *restrict src, void *restrict dst, int64_t n);
 void hearth_vec_dot_f32_f32_neon(int64_t n, float *restrict out, const void *restrict w,
                                  const void *restrict a);
 void hearth_vec_dot_f16_f16_neon(int64_t n, float *restrict out, const void *restrict w,
@@ -33,6 +35,8 @@ void hearth_kernels_patch_neon(hearth_kernels *k) {
     k->mat_dot[HEARTH_TYPE_F16] = hearth_mat_dot_f16_f16_neon;
     k->quantize_row[HEARTH_TYPE_Q8_0] = hearth_quantize_row_q8_0_neon;
     k->quantize_row[HEARTH_TYPE_Q8_1] = hearth_quantize_row_q8_1_neon;
+    k->quantize_act[HEARTH_TYPE_Q8_0] = hearth_quantize_act_q8_0_neon;
+    k->quantize_act[HEARTH_TYPE_Q8_1] = hearth_quantize_act_q8_1_neon;
     k->rmsnorm = hearth_rmsnorm_f32_neon;
     k->add = hearth_add_f32_neon;
     k->dot_f32 = hearth_dot_f32_neon;

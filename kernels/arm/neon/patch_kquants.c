@@ -20,4 +20,5 @@ void hearth_kernels_patch_neon_kquants(hearth_kernels *k) {
     k->vec_dot[HEARTH_TYPE_IQ4_XS] = hearth_vec_dot_iq4_xs_q8_k_neon;
     k->mat_dot[HEARTH_TYPE_IQ4_XS] = hearth_mat_dot_iq4_xs_q8_k_neon;
     k->quantize_row[HEARTH_TYPE_Q8_K] = hearth_quantize_row_q8_k_neon;
+    k->quantize_act[HEARTH_TYPE_Q8_K] = hearth_quantize_row_q8_k_neon;
 }

@@ -197,6 +197,8 @@ HEARTH_AVX2_DECLARE_DOT(bf16_bf16);
 
 void hearth_quantize_row_q8_0_avx2(const float *restrict src, void *restrict dst, int64_t n);
 void hearth_quantize_row_q8_1_avx2(const float *restrict src, void *restrict dst, int64_t n);
+void hearth_quantize_act_q8_0_avx2(const float *restrict src, void *restrict dst, int64_t n);
+void hearth_quantize_act_q8_1_avx2(const float *restrict src, void *restrict dst, int64_t n);
 void hearth_quantize_row_f16_avx2(const float *restrict src, void *restrict dst, int64_t n);
 void hearth_dequantize_row_f16_avx2(const void *restrict src, float *restrict dst, int64_t n);
 void hearth_dequantize_row_q4_0_avx2(const void *restrict src, float *restrict dst, int64_t n);

@@ -21,6 +21,9 @@ void hearth_kernels_patch_avx2(hearth_kernels *k) {
     k->quantize_row[HEARTH_TYPE_Q8_0] = hearth_quantize_row_q8_0_avx2;
     k->quantize_row[HEARTH_TYPE_Q8_1] = hearth_quantize_row_q8_1_avx2;
     k->quantize_row[HEARTH_TYPE_F16] = hearth_quantize_row_f16_avx2;
+    k->quantize_act[HEARTH_TYPE_Q8_0] = hearth_quantize_act_q8_0_avx2;
+    k->quantize_act[HEARTH_TYPE_Q8_1] = hearth_quantize_act_q8_1_avx2;
+    k->quantize_act[HEARTH_TYPE_F16] = hearth_quantize_row_f16_avx2;
     k->dequantize_row[HEARTH_TYPE_F16] = hearth_dequantize_row_f16_avx2;
     k->dequantize_row[HEARTH_TYPE_Q4_0] = hearth_dequantize_row_q4_0_avx2;
     k->dequantize_row[HEARTH_TYPE_Q8_0] = hearth_dequantize_row_q8_0_avx2;

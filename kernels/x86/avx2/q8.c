@@ -1,10 +1,12 @@
 /* q8.c - AVX2 Q8_0 x Q8_0 dot product, Q8_0 dequantization, and the Q8_0 /
- * Q8_1 activation quantizers.
+ * Q8_1 quantizers of both slots.
  *
- * The quantizers are bit-identical to the reference: the same scalar
- * d = amax / 127 and id = 1 / d, the same float products x * id, and
- * roundf's half-away-from-zero rounding (avx2_round_away), never the
- * round-half-even of cvtps2dq.
+ * The quantizers are bit-identical to their reference slots: the same scalar
+ * d = amax / 127, the same float products x * id, and
+ * - quantize_row: id = 1 / d and roundf's half-away-from-zero rounding
+ *   (avx2_round_away);
+ * - quantize_act: id = 127 / amax and round half to even (vroundps nearest),
+ *   llama.cpp's x86 activation rounding.
  */
 #include "avx2.h"
 
@@ -34,8 +36,8 @@ HEARTH_AVX2_DOT_KERNELS(hearth_vec_dot_q8_0_q8_0_avx2, hearth_mat_dot_q8_0_q8_0_
 #undef step
 
 /* One block of 32 floats -> 32 int8 (in value order), returns d; *sum gets
- * the sum of the codes (for Q8_1). */
-HEARTH_INLINE float quantize_block(const float *x, int8_t *qs, int *sum) {
+ * the sum of the codes (for Q8_1). `act`: the activation rounding. */
+HEARTH_INLINE float quantize_block(const float *x, int8_t *qs, int *sum, bool act) {
     __m256 v[4];
     __m256 amax = _mm256_setzero_ps();
     for (int g = 0; g < 4; g++) {
@@ -45,12 +47,22 @@ HEARTH_INLINE float quantize_block(const float *x, int8_t *qs, int *sum) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    const float d = _mm_cvtss_f32(m) / 127;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float amax_s = _mm_cvtss_f32(m);
+    const float d = amax_s / 127;
+    float id;
+    if (act)
+        id = amax_s != 0.0f ? 127 / amax_s : 0.0f;
+    else
+        id = d != 0.0f ? 1.0f / d : 0.0f;
     const __m256 vid = _mm256_set1_ps(id);
     __m256i q[4];
-    for (int g = 0; g < 4; g++)
-        q[g] = avx2_round_away(_mm256_mul_ps(v[g], vid));
+    for (int g = 0; g < 4; g++) {
+        const __m256 t = _mm256_mul_ps(v[g], vid);
+        /* an integral float converts exactly */
+        q[g] = act ? _mm256_cvtps_epi32(
+                         _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+                   : avx2_round_away(t);
+    }
     /* |q| <= 127: the saturating packs are exact; packs interleave 128-bit
      * lanes, the final permute restores value order */
     const __m256i p01 = _mm256_packs_epi32(q[0], q[1]), p23 = _mm256_packs_epi32(q[2], q[3]);
@@ -68,24 +80,41 @@ HEARTH_INLINE float quantize_block(const float *x, int8_t *qs, int *sum) {
     return d;
 }
 
-/* As hearth_quantize_row_q8_0_ref, bit for bit (roundf rounding). */
-void hearth_quantize_row_q8_0_avx2(const float *restrict src, void *restrict dst, int64_t n) {
-    block_q8_0 *y = dst;
+HEARTH_INLINE void quantize_q8_0(const float *src, block_q8_0 *y, int64_t n, bool act) {
     for (int64_t b = 0; b < n / QK8_0; b++) {
-        const float d = quantize_block(src + b * QK8_0, y[b].qs, NULL);
+        const float d = quantize_block(src + b * QK8_0, y[b].qs, NULL, act);
         y[b].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     }
 }
 
-/* As hearth_quantize_row_q8_1_ref, bit for bit: s = f16((float)sum * d). */
-void hearth_quantize_row_q8_1_avx2(const float *restrict src, void *restrict dst, int64_t n) {
-    block_q8_1 *y = dst;
+/* s = f16((float)sum * d) with the unrounded d, as the reference. */
+HEARTH_INLINE void quantize_q8_1(const float *src, block_q8_1 *y, int64_t n, bool act) {
     for (int64_t b = 0; b < n / QK8_1; b++) {
         int sum = 0;
-        const float d = quantize_block(src + b * QK8_1, y[b].qs, &sum);
+        const float d = quantize_block(src + b * QK8_1, y[b].qs, &sum, act);
         y[b].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         y[b].s = _cvtss_sh((float)sum * d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     }
+}
+
+/* As hearth_quantize_row_q8_0_ref, bit for bit (roundf rounding). */
+void hearth_quantize_row_q8_0_avx2(const float *restrict src, void *restrict dst, int64_t n) {
+    quantize_q8_0(src, dst, n, false);
+}
+
+/* As hearth_quantize_row_q8_1_ref, bit for bit. */
+void hearth_quantize_row_q8_1_avx2(const float *restrict src, void *restrict dst, int64_t n) {
+    quantize_q8_1(src, dst, n, false);
+}
+
+/* As hearth_quantize_act_q8_0_ref, bit for bit (half-to-even rounding). */
+void hearth_quantize_act_q8_0_avx2(const float *restrict src, void *restrict dst, int64_t n) {
+    quantize_q8_0(src, dst, n, true);
+}
+
+/* As hearth_quantize_act_q8_1_ref, bit for bit. */
+void hearth_quantize_act_q8_1_avx2(const float *restrict src, void *restrict dst, int64_t n) {
+    quantize_q8_1(src, dst, n, true);
 }
 
 /* x = d * q, one multiply as the reference. */
