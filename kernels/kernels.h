@@ -84,10 +84,13 @@ typedef struct hearth_kernels {
      * float in a fixed order (out may alias x).
      * max rel err vs ref: n * FLT_EPSILON + 4 * FLT_EPSILON (reordered sum) */
     void (*rmsnorm)(float *out, const float *x, const float *restrict w, int64_t n, float eps);
-    /* x[i] = exp(x[i] - max) / sum, in place.
-     * max rel err vs ref: 4e-6 (approximated exp) + 2 * n * FLT_EPSILON (sum) */
+    /* x[i] = exp(x[i] - max) / sum, in place; the result depends on n and x
+     * only (attention rows get the same bits in a batch and alone).
+     * max rel err vs ref: 4e-6 (approximated exp) + 2 * n * FLT_EPSILON (sum);
+     * terms below FLT_MIN (x[i] - max < -87.33) may be flushed to 0. */
     void (*softmax)(float *x, int64_t n);
-    /* out[i] = silu(gate[i]) * up[i] (out may alias gate). max rel err vs ref: 4e-6 */
+    /* out[i] = silu(gate[i]) * up[i] (out may alias gate). max rel err vs ref: 4e-6,
+     * except that where gate < -87.33 (|out| < 1e-35 |up|) out may be 0. */
     void (*silu_mul)(float *out, const float *gate, const float *restrict up, int64_t n);
     /* out[i] = a[i] + b[i] (out may alias a). Exact: equal to ref. */
     void (*add)(float *out, const float *a, const float *restrict b, int64_t n);
@@ -98,6 +101,24 @@ typedef struct hearth_kernels {
      * equal to ref bit for bit. */
     void (*axpy_f32)(float *restrict out, float a, const float *restrict v, int64_t n);
     void (*axpy_f16)(float *restrict out, float a, const hearth_f16 *restrict v, int64_t n);
+
+    /* Tiles of batch attention (lib/prefill_attn.c): scores Q.K^T and P.V.
+     * C (+)= A.B for r < m, j < n, A and B row-major:
+     *     c[r*ldc + j] = (accumulate ? c[r*ldc + j] : 0) + sum_{i<k} a[r*lda + i] * b[i*ldb + j]
+     * each sum a chain of fused multiply-adds, i ascending (fmaf), so equal to
+     * ref bit for bit, and an output never depends on m, n or which tile
+     * computed it: splitting k into consecutive calls with accumulate also
+     * gives the same bits. c never overlaps a or b. */
+    void (*gemm_f32)(int64_t m, int64_t n, int64_t k, const float *restrict a, int64_t lda,
+                     const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc,
+                     bool accumulate);
+    /* dst[j*ldd + i] = value j of row i (i < n_rows, j < n_cols), row i at
+     * (const char *)src + i * src_stride (a multiple of the element size):
+     * a block of cache rows turned into columns, converted exactly to float. */
+    void (*transpose_f16_f32)(float *restrict dst, int64_t ldd, const hearth_f16 *restrict src,
+                              size_t src_stride, int64_t n_rows, int64_t n_cols);
+    void (*transpose_f32)(float *restrict dst, int64_t ldd, const float *restrict src,
+                          size_t src_stride, int64_t n_rows, int64_t n_cols);
 } hearth_kernels;
 
 /* The reference table (kernels/ref/): every slot of every computable type is

@@ -37,7 +37,6 @@ void hearth_ctx_free(hearth_ctx *c) {
     free(c->hb);
     free(c->hb2);
     free(c->act);
-    free(c->scores);
     free(c->rope_cos);
     free(c->rope_sin);
     free(c->key_tmp);
@@ -68,7 +67,6 @@ static hearth_status alloc_scratch(hearth_ctx *c, hearth_errbuf *err) {
     /* Converted activations take at most 4 bytes per value (F32; every block
      * activation format is smaller). */
     c->act = alloc_floats(u, widest, &ok);
-    c->scores = alloc_floats(tp_n_threads(c->tp), c->kv.n_ctx, &ok);
     c->rope_cos = alloc_floats(u, hp->n_rot / 2, &ok);
     c->rope_sin = alloc_floats(u, hp->n_rot / 2, &ok);
     c->key_tmp = alloc_floats(kv_dim, 1, &ok);

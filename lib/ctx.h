@@ -35,7 +35,6 @@ struct hearth_ctx {
     float *hb2;      /* (n_ubatch, n_ff) up */
     void *act;       /* (n_ubatch, row bytes of max(n_embd, n_ff) floats) converted activations */
     int act_type;    /* the activation type `act` holds */
-    float *scores;   /* (n_threads, n_ctx) attention probabilities, one row per thread */
     float *rope_cos; /* (n_ubatch, n_rot / 2) */
     float *rope_sin; /* (n_ubatch, n_rot / 2) */
     float *key_tmp;  /* (kv_dim) a key being re-rotated on a context shift */

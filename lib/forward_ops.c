@@ -2,12 +2,11 @@
  * rope and causal attention.
  *
  * Work is split through the context's thread pool into tasks whose results
- * depend only on the task index (rows of a matmul, one (token, head) pair of
- * attention), never on which thread runs them: logits are bit-identical at
+ * depend only on the task index (rows of a matmul, a block of attention
+ * rows), never on which thread runs them: logits are bit-identical at
  * any thread count (CONVENTIONS §5). All arithmetic goes through c->kern.
  */
 #include <math.h>   /* pow, cos, sin, sqrtf */
-#include <string.h> /* memset */
 
 #include "ctx.h"
 #include "prefill.h"      /* pf_quantize, pf_matmul_q: tiled parallel matmul */
@@ -94,55 +93,10 @@ void fwd_rerotate_keys(hearth_ctx *c, int64_t from, int64_t to, int64_t delta) {
 
 /* ---- Attention ---------------------------------------------------------- */
 
-typedef struct attn_job {
-    hearth_ctx *c;
-    int64_t layer;
-    int64_t pos0;
-} attn_job;
-
-/* Task t * n_head + h: query head h of token t over cells 0..pos0+t. */
-static void attn_task(void *arg, int64_t task, int thread) {
-    const attn_job *j = arg;
-    hearth_ctx *c = j->c;
-    const llama_hparams *hp = &c->w->hp;
-    const hearth_kernels *k = &c->kern;
-    const int64_t hd = hp->head_dim;
-    const int64_t t = task / hp->n_head, h = task % hp->n_head;
-    const int64_t kvh = h / (hp->n_head / hp->n_head_kv); /* grouped-query sharing */
-    const int64_t n_attend = j->pos0 + t + 1;             /* causal: itself and earlier */
-    const float *q = c->q + t * hp->n_embd + h * hd;      /* (head_dim) */
-    float *s = c->scores + (int64_t)thread * c->kv.n_ctx; /* (n_attend) */
-    const float scale = 1.0f / sqrtf((float)hd);
-    const bool f16 = c->kv.type == HEARTH_KV_F16;
-
-    for (int64_t p = 0; p < n_attend; p++) {
-        const void *krow = (const char *)kv_k_row(&c->kv, j->layer, p) +
-                           (size_t)(kvh * hd) * c->kv.elt_bytes;
-        s[p] = (f16 ? k->dot_f16_f32(krow, q, hd) : k->dot_f32(krow, q, hd)) * scale;
-    }
-    k->softmax(s, n_attend);
-    float *out = c->att + t * hp->n_embd + h * hd; /* (head_dim) */
-    memset(out, 0, (size_t)hd * sizeof(float));
-    for (int64_t p = 0; p < n_attend; p++) {
-        const void *vrow = (const char *)kv_v_row(&c->kv, j->layer, p) +
-                           (size_t)(kvh * hd) * c->kv.elt_bytes;
-        if (f16)
-            k->axpy_f16(out, s[p], vrow, hd);
-        else
-            k->axpy_f32(out, s[p], vrow, hd);
-    }
-}
-
+/* Decode tokens and prompt batches alike: lib/prefill_attn.c, per (KV head,
+ * block of tokens), so batch and decode give a token the same bits. */
 void fwd_attention(hearth_ctx *c, int64_t layer, int64_t n, int64_t pos0) {
     const llama_hparams *hp = &c->w->hp;
-    if (n <= 4) { /* decode: one task per (token, head) */
-        attn_job j = {c, layer, pos0};
-        tp_parallel_for(c->tp, n * hp->n_head, attn_task, &j);
-        return;
-    }
-    /* Batches: lib/prefill_attn.c, per (KV head, block of queries): each K/V row
-     * is loaded once for the group's query heads, and every (token, head) gets
-     * the bits attn_task gives it (so batch and decode agree exactly). */
     const size_t elt = c->kv.elt_bytes, head_bytes = (size_t)hp->head_dim * elt;
     pf_attn a = {
         .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .head_dim = hp->head_dim,

@@ -27,15 +27,15 @@ typedef struct pf_attn {
     int64_t ldo;
 } pf_attn;
 
-/* out = softmax(q . K^T * scale, causal) . V for every token and head.
- * Decode-sized batches go head by head through the kernel table; larger batches
- * per (KV head, block of 16 queries), each K and V row loaded once for all the
- * group's query heads. Every (token, head) gets the bits the decode path gives
- * it (same kernel calls, same order): results depend neither on the thread
- * count nor on how tokens were split into batches. */
 /* Floats of per-thread scratch pf_attention needs (for pf_workspace_create). */
 size_t pf_attn_floats(int64_t n_ctx, int64_t head_dim, int64_t group);
 
+/* out = softmax((q * scale) . K^T, causal) . V for every token and head, in
+ * tasks per (KV head, block of 16 tokens), blockwise over the keys through the
+ * kernel table's gemm_f32, transpose and softmax slots. Each (token, head)
+ * output depends only on its query and the cache: results depend neither on
+ * the thread count nor on how tokens were split into batches (a decode token
+ * gets the bits it would get in a prompt batch). */
 void pf_attention(threadpool *tp, const hearth_kernels *k, pf_workspace *ws, const pf_attn *a);
 
 #endif /* HEARTH_PREFILL_ATTN_H */

@@ -47,7 +47,8 @@ START_TEST(test_kernels_ref_has_no_null_slot) {
                       "activation type of %s has no reference quantizer", tr->name);
     }
     ck_assert(k->rmsnorm && k->softmax && k->silu_mul && k->add && k->dot_f32 &&
-              k->dot_f16_f32 && k->axpy_f32 && k->axpy_f16);
+              k->dot_f16_f32 && k->axpy_f32 && k->axpy_f16 && k->gemm_f32 &&
+              k->transpose_f16_f32 && k->transpose_f32);
     ck_assert_int_eq(k->isa, HEARTH_ISA_SCALAR);
 }
 END_TEST
@@ -132,6 +133,45 @@ START_TEST(test_kernels_bf16_conversion_closed_form) {
     const hearth_bf16 nan = hearth_f32_to_bf16(NAN);
     ck_assert(isnan(hearth_bf16_to_f32(nan)));
     ck_assert(hearth_bf16_to_f32(0x4049) == 3.140625f);
+}
+END_TEST
+
+/* ---- Reference attention tiles: closed form ----------------------------- */
+
+/* Small integers: every product and sum is exact, so the expectation is the
+ * schoolbook product; accumulate adds to what c held. */
+START_TEST(test_kernels_gemm_ref_closed_form) {
+    const float a[2 * 3] = {1, 2, 3, -4, 5, 6};           /* 2 x 3 */
+    const float b[3 * 2] = {7, 8, 9, 10, 11, -12};        /* 3 x 2 */
+    float c[2 * 2] = {100, 100, 100, 100};
+    hearth_kernels_ref.gemm_f32(2, 2, 3, a, 3, b, 2, c, 2, false);
+    const float want[4] = {58, -8, 83, -54};
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(c[i], want[i]);
+    hearth_kernels_ref.gemm_f32(2, 2, 3, a, 3, b, 2, c, 2, true);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(c[i], 2 * want[i]);
+    /* one fused chain: (2^-12 + 1) * (1 - 2^-12) - 1 = -2^-24 exactly only
+     * when the product is not rounded before the addition */
+    const float x[2] = {1.0f + 0x1p-12f, -1.0f}, y[2] = {1.0f - 0x1p-12f, 1.0f};
+    float z = 0;
+    hearth_kernels_ref.gemm_f32(1, 1, 2, x, 2, y, 1, &z, 1, false);
+    ck_assert_float_eq(z, -0x1p-24f);
+}
+END_TEST
+
+START_TEST(test_kernels_transpose_ref_closed_form) {
+    const hearth_f16 h[2 * 4] = {0x3c00, 0x4000, 0x4200, 0x4400, /* 1 2 3 4 */
+                                 0xbc00, 0xc000, 0xc200, 0xc400}; /* -1 -2 -3 -4 */
+    float d[3 * 2];                                               /* 3 columns x 2 rows */
+    hearth_kernels_ref.transpose_f16_f32(d, 2, h, 4 * sizeof *h, 2, 3);
+    const float want[6] = {1, -1, 2, -2, 3, -3};
+    for (int i = 0; i < 6; i++)
+        ck_assert_float_eq(d[i], want[i]);
+    const float f[2 * 4] = {1, 2, 3, 4, -1, -2, -3, -4};
+    hearth_kernels_ref.transpose_f32(d, 2, f, 4 * sizeof *f, 2, 3);
+    for (int i = 0; i < 6; i++)
+        ck_assert_float_eq(d[i], want[i]);
 }
 END_TEST
 
@@ -357,6 +397,33 @@ START_TEST(test_kernels_tier_ops_match_ref) {
 }
 END_TEST
 
+/* The attention tiles of every tier: gemm shapes around the 6 x 16 / 6 x 64
+ * register tiles (ragged rows and columns, k = 0, 1 and past a block) and
+ * transpositions around the 8 x 8 blocks. */
+START_TEST(test_kernels_tier_tiles_match_ref) {
+    hearth_kernels k;
+    if (!tier_table(_i, &k))
+        return;
+    static const int64_t ms[] = {1, 2, 5, 6, 7, 13, 128};
+    static const int64_t ns[] = {1, 7, 8, 9, 16, 17, 33, 63, 64, 65, 130};
+    static const int64_t ks[] = {0, 1, 3, 64, 67};
+    char msg[512] = "";
+    uint64_t seed = 90;
+    for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+            for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+                ck_assert_msg(kv_check_gemm(&k, &hearth_kernels_ref, ms[mi], ns[ni], ks[ki],
+                                            seed++, msg, sizeof msg),
+                              "%s: %s", hearth_isa_name(k.isa), msg);
+    static const int64_t dims[] = {1, 3, 8, 9, 16, 23, 64, 65};
+    for (size_t ri = 0; ri < sizeof dims / sizeof dims[0]; ri++)
+        for (size_t ci = 0; ci < sizeof dims / sizeof dims[0]; ci++)
+            ck_assert_msg(kv_check_transpose(&k, &hearth_kernels_ref, dims[ri], dims[ci], seed++,
+                                             msg, sizeof msg),
+                          "%s: %s", hearth_isa_name(k.isa), msg);
+}
+END_TEST
+
 Suite *kernels_suite(void); /* called by check_main.c */
 
 Suite *kernels_suite(void) {
@@ -365,6 +432,8 @@ Suite *kernels_suite(void) {
     tcase_add_test(tc, test_kernels_ref_has_no_null_slot);
     tcase_add_test(tc, test_kernels_f16_conversion_closed_form);
     tcase_add_test(tc, test_kernels_bf16_conversion_closed_form);
+    tcase_add_test(tc, test_kernels_gemm_ref_closed_form);
+    tcase_add_test(tc, test_kernels_transpose_ref_closed_form);
     tcase_add_test(tc, test_kernels_q8_0_rounds_half_away_from_zero);
     tcase_add_test(tc, test_kernels_q8_0_act_rounds_half_to_even);
     tcase_add_test(tc, test_kernels_q4_0_closed_form);
@@ -382,6 +451,7 @@ Suite *kernels_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_kernels_tier_matches_ref, 0, N_TIERS * HEARTH_TYPE_COUNT);
     tcase_add_loop_test(tc, test_kernels_tier_ops_match_ref, 0, N_TIERS);
+    tcase_add_loop_test(tc, test_kernels_tier_tiles_match_ref, 0, N_TIERS);
     suite_add_tcase(s, tc);
     return s;
 }

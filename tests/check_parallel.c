@@ -348,13 +348,17 @@ static void check_attention(bool kv_f16, int64_t n_tok, int64_t pos0, int64_t n_
 
 /* Decode-sized (3 tokens after 40) and block-sized batches (45 tokens after 20:
  * 3 query blocks, ragged; 37 from empty), F16 and F32 caches, GQA 4:1 and 3:1,
- * head dims 8 and 64. */
+ * head dims 8 and 64; then several 64-key blocks with the causal diagonal
+ * crossing block edges: no GQA (4:4) with head dim 80 (ragged vectors), and
+ * 8:1 with head dim 128 (two column groups). */
 START_TEST(test_parallel_attention_exact_and_thread_independent) {
     check_attention(true, 3, 40, 8, 2, 64);
     check_attention(false, 3, 40, 6, 2, 8);
     check_attention(true, 45, 20, 8, 2, 64);
     check_attention(false, 45, 20, 6, 2, 8);
     check_attention(true, 37, 0, 4, 1, 64);
+    check_attention(true, 150, 70, 4, 4, 80);
+    check_attention(false, 70, 130, 8, 1, 128);
 }
 END_TEST
 

@@ -102,4 +102,13 @@ float hearth_dot_f16_f32_ref(const hearth_f16 *restrict k, const float *restrict
 void hearth_axpy_f32_ref(float *restrict out, float a, const float *restrict v, int64_t n);
 void hearth_axpy_f16_ref(float *restrict out, float a, const hearth_f16 *restrict v, int64_t n);
 
+/* ---- Attention tiles (tile.c) ------------------------------------------ */
+void hearth_gemm_f32_ref(int64_t m, int64_t n, int64_t k, const float *restrict a, int64_t lda,
+                         const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc,
+                         bool accumulate);
+void hearth_transpose_f16_f32_ref(float *restrict dst, int64_t ldd, const hearth_f16 *restrict src,
+                                  size_t src_stride, int64_t n_rows, int64_t n_cols);
+void hearth_transpose_f32_ref(float *restrict dst, int64_t ldd, const float *restrict src,
+                              size_t src_stride, int64_t n_rows, int64_t n_cols);
+
 #endif /* HEARTH_KERNELS_REF_H */

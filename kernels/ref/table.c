@@ -55,4 +55,7 @@ const hearth_kernels hearth_kernels_ref = {
     .dot_f16_f32 = hearth_dot_f16_f32_ref,
     .axpy_f32 = hearth_axpy_f32_ref,
     .axpy_f16 = hearth_axpy_f16_ref,
+    .gemm_f32 = hearth_gemm_f32_ref,
+    .transpose_f16_f32 = hearth_transpose_f16_f32_ref,
+    .transpose_f32 = hearth_transpose_f32_ref,
 };

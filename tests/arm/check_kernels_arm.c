@@ -95,6 +95,13 @@ static void check_tier(hearth_isa isa) {
     for (size_t ci = 0; ci < sizeof floats / sizeof floats[0]; ci++)
         expect(kv_check_ops(&k, ref, floats[ci], 5 + ci, msg, sizeof msg), hearth_isa_name(isa),
                msg);
+    /* attention tiles: a few gemm shapes around 4-row / 16-column tiles */
+    static const int64_t gemm_shapes[][3] = {{1, 1, 1}, {5, 17, 3}, {8, 64, 64}, {13, 65, 67}};
+    for (size_t si = 0; si < sizeof gemm_shapes / sizeof gemm_shapes[0]; si++)
+        expect(kv_check_gemm(&k, ref, gemm_shapes[si][0], gemm_shapes[si][1], gemm_shapes[si][2],
+                             77 + si, msg, sizeof msg),
+               hearth_isa_name(isa), msg);
+    expect(kv_check_transpose(&k, ref, 23, 65, 99, msg, sizeof msg), hearth_isa_name(isa), msg);
     printf("tier %s: checked\n", hearth_isa_name(isa));
 }
 

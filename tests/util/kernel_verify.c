@@ -348,6 +348,14 @@ bool kv_check_ops(const hearth_kernels *k, const hearth_kernels *ref, int64_t n,
     ref->softmax(o1, n);
     k->softmax(o2, n);
     ok = ok && close_rel("softmax", o2, o1, n, 4e-6 + 2.0 * (double)n * eps, 0.0, msg, msg_size);
+    /* softmax over the whole range of exp down to past ln(FLT_MIN) (terms
+     * that small may be flushed to 0: absolute FLT_MIN) */
+    for (int64_t i = 0; i < n; i++)
+        o1[i] = o2[i] = -100.0f * (float)i / (float)n + 0.37f * x[i];
+    ref->softmax(o1, n);
+    k->softmax(o2, n);
+    ok = ok && close_rel("softmax(wide)", o2, o1, n, 4e-6 + 2.0 * (double)n * eps, FLT_MIN, msg,
+                         msg_size);
 
     /* silu_mul: exp within 4e-6 relative; no cancellation in g / (1 + e^-g) */
     for (int64_t i = 0; i < n; i++)
@@ -358,6 +366,12 @@ bool kv_check_ops(const hearth_kernels *k, const hearth_kernels *ref, int64_t n,
     memcpy(o2, x, fb);
     k->silu_mul(o2, o2, y, n);
     ok = ok && close_rel("silu_mul(in place)", o2, o1, n, 4e-6, 0.0, msg, msg_size);
+    /* silu_mul over gates from -80 to 80 (exp of every magnitude) */
+    for (int64_t i = 0; i < n; i++)
+        w[i] = n > 1 ? -80.0f + 160.0f * (float)i / (float)(n - 1) : -80.0f;
+    ref->silu_mul(o1, w, y, n);
+    k->silu_mul(o2, w, y, n);
+    ok = ok && close_rel("silu_mul(wide)", o2, o1, n, 4e-6, 0.0, msg, msg_size);
 
     /* add and axpy: element-wise, every tier rounds exactly like the reference */
     ref->add(o1, x, y, n);
@@ -391,4 +405,92 @@ bool kv_check_ops(const hearth_kernels *k, const hearth_kernels *ref, int64_t n,
     free(o2);
     free(h);
     return ok;
+}
+
+/* ---- Attention tiles -------------------------------------------------------- */
+
+/* First output where got and want differ in bits, or -1. */
+static int64_t first_diff(const float *got, const float *want, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (memcmp(&got[i], &want[i], sizeof *got) != 0)
+            return i;
+    return -1;
+}
+
+bool kv_check_gemm(const hearth_kernels *k, const hearth_kernels *ref, int64_t m, int64_t n,
+                   int64_t kk, uint64_t seed, char *msg, size_t msg_size) {
+    /* strides wider than the shapes; buffers end exactly at the last value
+     * used, so ASan sees any access past it */
+    const int64_t lda = kk + 3, ldb = n + 5, ldc = n + 2;
+    const int64_t na = (m - 1) * lda + kk, nb = kk > 0 ? (kk - 1) * ldb + n : 0;
+    const int64_t nc = (m - 1) * ldc + n;
+    float *a = xmalloc((size_t)na * sizeof(float)), *b = xmalloc((size_t)nb * sizeof(float));
+    float *c0 = xmalloc((size_t)nc * sizeof(float)), *c1 = xmalloc((size_t)nc * sizeof(float));
+    float *c2 = xmalloc((size_t)nc * sizeof(float));
+    kv_fill(a, na, KV_NORMAL, seed);
+    kv_fill(b, nb, KV_OUTLIER, seed + 1);
+    kv_fill(c0, nc, KV_NORMAL, seed + 2);
+    bool ok = true;
+    const char *what = "";
+    for (int accumulate = 0; accumulate < 2 && ok; accumulate++) {
+        memcpy(c1, c0, (size_t)nc * sizeof(float));
+        memcpy(c2, c0, (size_t)nc * sizeof(float));
+        ref->gemm_f32(m, n, kk, a, lda, b, ldb, c1, ldc, accumulate);
+        k->gemm_f32(m, n, kk, a, lda, b, ldb, c2, ldc, accumulate);
+        what = accumulate ? "accumulate" : "overwrite";
+        ok = first_diff(c2, c1, nc) < 0;
+        if (ok && kk > 1) { /* the same chain split in two calls */
+            const int64_t k1 = kk / 2;
+            memcpy(c2, c0, (size_t)nc * sizeof(float));
+            k->gemm_f32(m, n, k1, a, lda, b, ldb, c2, ldc, accumulate);
+            k->gemm_f32(m, n, kk - k1, a + k1, lda, b + k1 * ldb, ldb, c2, ldc, true);
+            what = accumulate ? "accumulate, k split" : "overwrite, k split";
+            ok = first_diff(c2, c1, nc) < 0;
+        }
+    }
+    if (!ok) {
+        const int64_t at = first_diff(c2, c1, nc);
+        snprintf(msg, msg_size,
+                 "gemm_f32 %lldx%lldx%lld (%s) seed=%llu: c[%lld][%lld] = %.9g, ref %.9g "
+                 "(must be bit-identical)",
+                 (long long)m, (long long)n, (long long)kk, what, (unsigned long long)seed,
+                 (long long)(at / ldc), (long long)(at % ldc), c2[at], c1[at]);
+    }
+    free(a);
+    free(b);
+    free(c0);
+    free(c1);
+    free(c2);
+    return ok;
+}
+
+bool kv_check_transpose(const hearth_kernels *k, const hearth_kernels *ref, int64_t n_rows,
+                        int64_t n_cols, uint64_t seed, char *msg, size_t msg_size) {
+    const int64_t lds = n_cols + 3, ldd = n_rows + 1;
+    const int64_t ns = (n_rows - 1) * lds + n_cols, nd = (n_cols - 1) * ldd + n_rows;
+    float *x = xmalloc((size_t)ns * sizeof(float));
+    hearth_f16 *h = xmalloc((size_t)ns * sizeof(hearth_f16));
+    float *d1 = xmalloc((size_t)nd * sizeof(float)), *d2 = xmalloc((size_t)nd * sizeof(float));
+    kv_fill(x, ns, KV_NORMAL, seed);
+    for (int64_t i = 0; i < ns; i++)
+        h[i] = hearth_f32_to_f16(x[i]);
+    ref->transpose_f16_f32(d1, ldd, h, (size_t)lds * sizeof *h, n_rows, n_cols);
+    k->transpose_f16_f32(d2, ldd, h, (size_t)lds * sizeof *h, n_rows, n_cols);
+    int64_t at = first_diff(d2, d1, nd);
+    const char *op = "transpose_f16_f32";
+    if (at < 0) {
+        ref->transpose_f32(d1, ldd, x, (size_t)lds * sizeof *x, n_rows, n_cols);
+        k->transpose_f32(d2, ldd, x, (size_t)lds * sizeof *x, n_rows, n_cols);
+        at = first_diff(d2, d1, nd);
+        op = "transpose_f32";
+    }
+    if (at >= 0)
+        snprintf(msg, msg_size, "%s %lldx%lld: dst[%lld][%lld] = %.9g, ref %.9g", op,
+                 (long long)n_rows, (long long)n_cols, (long long)(at / ldd),
+                 (long long)(at % ldd), d2[at], d1[at]);
+    free(x);
+    free(h);
+    free(d1);
+    free(d2);
+    return at < 0;
 }

@@ -54,6 +54,15 @@ bool kv_check_mat_dot(const hearth_kernels *k, int type, int64_t n, int64_t nr, 
 bool kv_check_ops(const hearth_kernels *k, const hearth_kernels *ref, int64_t n, uint64_t seed,
                   char *msg, size_t msg_size);
 
+/* gemm_f32 of k vs ref on an m x n x kk product (strided operands), with and
+ * without accumulate, and with the k terms split over two calls:
+ * bit-identical (each output one fmaf chain, kernels.h). kk may be 0. */
+bool kv_check_gemm(const hearth_kernels *k, const hearth_kernels *ref, int64_t m, int64_t n,
+                   int64_t kk, uint64_t seed, char *msg, size_t msg_size);
+/* transpose_f16_f32 and transpose_f32 of k vs ref: bit-identical. */
+bool kv_check_transpose(const hearth_kernels *k, const hearth_kernels *ref, int64_t n_rows,
+                        int64_t n_cols, uint64_t seed, char *msg, size_t msg_size);
+
 /* FNV-1a 64 of a byte range (used for the llama.cpp expectations table). */
 uint64_t kv_fnv1a(const void *data, size_t n);
 

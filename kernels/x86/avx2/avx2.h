@@ -82,6 +82,32 @@ HEARTH_INLINE __m256i avx2_round_away(__m256 v) {
     return _mm256_cvtps_epi32(_mm256_add_ps(t, _mm256_and_ps(up, one)));
 }
 
+/* exp(x) for x <= 0 (softmax after the max shift), 8 lanes: x = n ln2 + r
+ * with |r| <= ln2 / 2 (ln2 split in two for an exact reduction), exp(r) by
+ * its degree-6 Taylor polynomial (truncation r^7/7! < 1.2e-7 relative), then
+ * times 2^n built in the exponent bits. Max rel err 2.3e-7 (measured on
+ * every float in [-87.33, 0]; kernels.h declares 4e-6 for softmax). Below ln(FLT_MIN) = -87.34 the
+ * result would be subnormal: it is 0 instead (absolute error < FLT_MIN). */
+HEARTH_INLINE __m256 avx2_exp_nonpos(__m256 x) {
+    const __m256 lo = _mm256_set1_ps(-87.33654475f);
+    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_max_ps(x, lo);
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504089f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-6f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    const __m256i e = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
 /* Generates vec_dot and mat_dot for one weight type. Needs, in scope:
  *   WDEC             a struct type holding a decoded weight block
  *   decode(const WBLK *)                          -> WDEC
@@ -185,5 +211,16 @@ float hearth_dot_f32_avx2(const float *restrict a, const float *restrict b, int6
 float hearth_dot_f16_f32_avx2(const hearth_f16 *restrict k, const float *restrict q, int64_t n);
 void hearth_axpy_f32_avx2(float *restrict out, float a, const float *restrict v, int64_t n);
 void hearth_axpy_f16_avx2(float *restrict out, float a, const hearth_f16 *restrict v, int64_t n);
+void hearth_softmax_f32_avx2(float *x, int64_t n);
+void hearth_silu_mul_f32_avx2(float *out, const float *gate, const float *restrict up,
+                              int64_t n);
+void hearth_gemm_f32_avx2(int64_t m, int64_t n, int64_t k, const float *restrict a, int64_t lda,
+                          const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc,
+                          bool accumulate);
+void hearth_transpose_f16_f32_avx2(float *restrict dst, int64_t ldd,
+                                   const hearth_f16 *restrict src, size_t src_stride,
+                                   int64_t n_rows, int64_t n_cols);
+void hearth_transpose_f32_avx2(float *restrict dst, int64_t ldd, const float *restrict src,
+                               size_t src_stride, int64_t n_rows, int64_t n_cols);
 
 #endif /* HEARTH_KERNELS_AVX2_H */

@@ -1,6 +1,6 @@
-/* ops.c - AVX2 element operations: RMSNorm, add, dot products and axpy for
- * attention over F32/F16 rows. Softmax and SiLU keep the reference (libm
- * exp): they cost little next to the matmuls.
+/* ops.c - AVX2 element operations: RMSNorm, add, SiLU-gated product (vector
+ * exp), dot products and axpy over F32/F16 rows. Softmax lives with the
+ * attention tiles in attn.c.
  *
  * Element-wise results round exactly like the reference (separate multiply
  * and add, no FMA), so add/axpy are bit-identical; reductions use 4 x 8
@@ -101,5 +101,30 @@ void hearth_axpy_f16_avx2(float *restrict out, float a, const hearth_f16 *restri
     for (; i < n; i++) {
         const float t = a * avx2_h2f(v[i]);
         out[i] += t;
+    }
+}
+
+/* out = g / (1 + exp(-g)) * up, written with t = exp(-|g|) <= 1 so that exp
+ * never overflows: g / (1 + t) for g >= 0, g * t / (1 + t) below. Element-
+ * wise (any lane split gives the same bits); the tail through lane masks.
+ * out may alias gate: each element is read before it is written. */
+HEARTH_INLINE __m256 silu_mul8(__m256 g, __m256 u) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 t = avx2_exp_nonpos(_mm256_or_ps(g, sign)); /* -|g| */
+    const __m256 neg = _mm256_cmp_ps(g, _mm256_setzero_ps(), _CMP_LT_OQ);
+    const __m256 num = _mm256_blendv_ps(g, _mm256_mul_ps(g, t), neg);
+    return _mm256_mul_ps(_mm256_div_ps(num, _mm256_add_ps(_mm256_set1_ps(1.0f), t)), u);
+}
+
+void hearth_silu_mul_f32_avx2(float *out, const float *gate, const float *restrict up,
+                              int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, silu_mul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+    if (i < n) {
+        const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)),
+                                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        _mm256_maskstore_ps(out + i, m, silu_mul8(_mm256_maskload_ps(gate + i, m),
+                                                  _mm256_maskload_ps(up + i, m)));
     }
 }

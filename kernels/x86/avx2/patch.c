@@ -33,6 +33,11 @@ void hearth_kernels_patch_avx2(hearth_kernels *k) {
     k->dot_f16_f32 = hearth_dot_f16_f32_avx2;
     k->axpy_f32 = hearth_axpy_f32_avx2;
     k->axpy_f16 = hearth_axpy_f16_avx2;
+    k->softmax = hearth_softmax_f32_avx2;
+    k->silu_mul = hearth_silu_mul_f32_avx2;
+    k->gemm_f32 = hearth_gemm_f32_avx2;
+    k->transpose_f16_f32 = hearth_transpose_f16_f32_avx2;
+    k->transpose_f32 = hearth_transpose_f32_avx2;
     hearth_kernels_patch_avx2_kquants(k);
     k->isa = HEARTH_ISA_AVX2;
 }
