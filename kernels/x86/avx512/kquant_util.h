@@ -26,6 +26,9 @@
 #define KQ512_DPWSSD(acc, p, s) _mm512_add_epi32(acc, _mm512_madd_epi16(p, s))
 #endif
 
+/* Bytes ahead of the current weight block prefetched by single-column dots. */
+#define KQ512_PREFETCH 2048
+
 /* Sum of 16 float lanes in a fixed order (halves, then pairs). */
 static inline float kq512_hsum_ps(__m512 v) {
     __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); /* F only */

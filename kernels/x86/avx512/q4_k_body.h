@@ -30,7 +30,7 @@ typedef struct {
 #define Q4K_C8(v) v, v, v, v, v, v, v, v
 #define Q4K_CTL(c) {Q4K_C8(0x8000 | (2 * (c))), Q4K_C8(0x8000 | (2 * (c))),                 \
                     Q4K_C8(0x8000 | (2 * (c) + 1)), Q4K_C8(0x8000 | (2 * (c) + 1))}
-static const int16_t q4k_sc_ctl[4][32] __attribute__((aligned(64))) = {Q4K_CTL(0), Q4K_CTL(1),
+static const uint16_t q4k_sc_ctl[4][32] __attribute__((aligned(64))) = {Q4K_CTL(0), Q4K_CTL(1),
                                                                         Q4K_CTL(2), Q4K_CTL(3)};
 #undef Q4K_CTL
 #undef Q4K_C8
@@ -49,7 +49,8 @@ static inline __attribute__((always_inline)) void q4k_decode(const block_q4_K *b
     _Pragma("GCC unroll 8")
     for (int c = 0; c < 4; c++)
         o->sc[c] = _mm512_shuffle_epi8(smz, _mm512_load_si512(q4k_sc_ctl[c]));
-    o->mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+    o->mins = _mm_shuffle_epi8(sm, _mm_setr_epi8(8, -128, 9, -128, 10, -128, 11, -128, 12, -128,
+                                                 13, -128, 14, -128, 15, -128)); /* m0..7 */
     const __m512i shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
     _Pragma("GCC unroll 8")
     for (int c = 0; c < 4; c++) {
@@ -102,6 +103,8 @@ static inline __attribute__((always_inline)) void q4k_tile(int64_t nb, int C, co
         acc_m[k] = _mm_setzero_ps();
     }
     for (int64_t ib = 0; ib < nb; ib++) {
+        if (C == 1) /* a hint (no fault past the matrix): keeps DRAM busy in matvecs */
+            _mm_prefetch((const char *)&w[ib] + KQ512_PREFETCH, _MM_HINT_T0);
         q4k_w d;
         q4k_decode(&w[ib], &d);
         _Pragma("GCC unroll 8")
