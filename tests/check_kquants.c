@@ -67,15 +67,15 @@ typedef struct kq_type {
 static const kq_type types[] = {
     {"Q4_K", sizeof(block_q4_K), hearth_quantize_row_q4_k_ref, hearth_dequantize_row_q4_k_ref,
      {hearth_vec_dot_q4_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx2),
-      X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx512), NULL},
+      X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx512vnni)},
      {hearth_mat_dot_q4_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx2),
-      X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx512), NULL},
+      X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx512vnni)},
      {0.0710845972, 0.136553393}},
     {"Q6_K", sizeof(block_q6_K), hearth_quantize_row_q6_k_ref, hearth_dequantize_row_q6_k_ref,
      {hearth_vec_dot_q6_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx2),
-      X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512), NULL},
+      X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512vnni)},
      {hearth_mat_dot_q6_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx2),
-      X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512), NULL},
+      X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512vnni)},
      {0.0176916987, 0.0448016534}},
     {"Q5_K", sizeof(block_q5_K), hearth_quantize_row_q5_k_ref, hearth_dequantize_row_q5_k_ref,
      {hearth_vec_dot_q5_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q5_k_q8_k_avx2), NULL, NULL},
@@ -451,13 +451,20 @@ END_TEST
 /* mat_dot: every output of an nr x nc tile (odd sizes, ldo > nr, strided rows
  * and columns) is bit-identical to that tier's vec_dot for the pair, and the
  * tile never writes outside its outputs. */
+/* (n, rows, columns): column counts that leave every tile width a remainder
+ * (8, 4 and 1 columns; more than one 16-column group), and a row longer than
+ * the 64 blocks whose activation sums the AVX-512 kernels prepare per call. */
+static const int64_t mat_shapes[][3] = {{256, 1, 1},  {3 * 256, 5, 7},  {8 * 256, 3, 21},
+                                        {256, 4, 33}, {65 * 256, 2, 9}, {2 * 256, 7, 16}};
+enum { N_MAT_SHAPES = sizeof mat_shapes / sizeof mat_shapes[0] };
+
 START_TEST(test_kquants_mat_dot_matches_vec_dot) {
-    int tier = _i / (N_TYPES * 3);
-    const kq_type *t = &types[(_i / 3) % N_TYPES];
-    static const int64_t shapes[3][3] = {{256, 1, 1}, {3 * 256, 5, 7}, {8 * 256, 3, 21}};
-    int64_t n = shapes[_i % 3][0], nr = shapes[_i % 3][1], nc = shapes[_i % 3][2];
+    int tier = _i / (N_TYPES * N_MAT_SHAPES);
+    const kq_type *t = &types[(_i / N_MAT_SHAPES) % N_TYPES];
+    const int64_t *shape = mat_shapes[_i % N_MAT_SHAPES];
+    int64_t n = shape[0], nr = shape[1], nc = shape[2];
     if (!tier_available(tier) || !t->mat[tier]) {
-        if (_i % 3 == 0)
+        if (_i % N_MAT_SHAPES == 0)
             fprintf(stderr, "SKIP mat_dot %s %s: %s\n", t->name, tier_names[tier],
                     tier_available(tier) ? "no kernel in this tier" : "tier not on this CPU");
         return;
@@ -508,7 +515,8 @@ Suite *kquants_suite(void) {
     tcase_add_loop_test(tiers, test_kquants_q8_k_tiers_bit_exact, 0, N_TIERS * N_DATA * N_SIZES);
     tcase_add_loop_test(tiers, test_kquants_vec_dot_tiers_match_ref, 0,
                         N_TIERS * N_TYPES * N_DATA * N_SIZES);
-    tcase_add_loop_test(tiers, test_kquants_mat_dot_matches_vec_dot, 0, N_TIERS * N_TYPES * 3);
+    tcase_add_loop_test(tiers, test_kquants_mat_dot_matches_vec_dot, 0,
+                        N_TIERS * N_TYPES * N_MAT_SHAPES);
     suite_add_tcase(s, tiers);
     return s;
 }

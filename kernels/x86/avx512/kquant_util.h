@@ -9,8 +9,25 @@
 #define HEARTH_KQUANT_AVX512_UTIL_H
 
 #include <immintrin.h>
+#include <stdbool.h>
+#include <string.h> /* memcpy */
 
 #include "../../ref/kquant_util.h" /* formats, prototypes */
+
+/* The kernel bodies are compiled by both AVX-512 tiers: KQ512_VNNI (set by
+ * kernels/x86/avx512vnni/) names them _avx512vnni and adds int16 pair products
+ * into int32 lanes with vpdpwssd; the avx512 tier uses vpmaddwd + vpaddd. Both
+ * give the same exact integers. */
+#ifdef KQ512_VNNI
+#define KQ512_NAME(f) f##_avx512vnni
+#define KQ512_DPWSSD(acc, p, s) _mm512_dpwssd_epi32(acc, p, s)
+#else
+#define KQ512_NAME(f) f##_avx512
+#define KQ512_DPWSSD(acc, p, s) _mm512_add_epi32(acc, _mm512_madd_epi16(p, s))
+#endif
+
+/* Bytes ahead of the current weight block prefetched by single-column dots. */
+#define KQ512_PREFETCH 2048
 
 /* Sum of 16 float lanes in a fixed order (halves, then pairs). */
 static inline float kq512_hsum_ps(__m512 v) {

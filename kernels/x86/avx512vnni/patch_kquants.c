@@ -1,13 +1,15 @@
 /* patch_kquants.c - the avx512vnni slots of the K-quant family (Q2_K..Q6_K, Q8_K, IQ4_XS).
  *
- * Called by this tier's patch.c after its own slots. None: the K-quant dots are
- * bound by int8 multiplies with a per-sub-block scale, and vpdpwssd in place of
- * madd+add measured no faster than the AVX-512 kernels on this machine (Zen 5,
- * 5.5 ns per Q4_K block-column either way), so this tier keeps the AVX-512
- * (Q4_K, Q6_K) and AVX2 (the others) kernels it inherits.
+ * Called by this tier's patch.c after its own slots. Q4_K and Q6_K: the avx512
+ * kernels compiled with vpdpwssd (one instruction for the scaled sum of each
+ * sub-block's pair products); the other types keep the AVX2 kernels.
  */
 #include "../../kernels.h"
+#include "../../ref/kquant_util.h" /* the K-quant kernel prototypes */
 
 void hearth_kernels_patch_avx512vnni_kquants(hearth_kernels *k) {
-    (void)k;
+    k->vec_dot[HEARTH_TYPE_Q4_K] = hearth_vec_dot_q4_k_q8_k_avx512vnni;
+    k->mat_dot[HEARTH_TYPE_Q4_K] = hearth_mat_dot_q4_k_q8_k_avx512vnni;
+    k->vec_dot[HEARTH_TYPE_Q6_K] = hearth_vec_dot_q6_k_q8_k_avx512vnni;
+    k->mat_dot[HEARTH_TYPE_Q6_K] = hearth_mat_dot_q6_k_q8_k_avx512vnni;
 }

@@ -1,0 +1,118 @@
+/* q6_k_body.h - Q6_K x Q8_K dot products, compiled by both AVX-512 tiers
+ * (kernels/x86/avx512/q6_k.c and kernels/x86/avx512vnni/q6_k.c; KQ512_DPWSSD
+ * is vpmaddwd + add or one vpdpwssd: the same exact int32 lanes).
+ *
+ * Per half h, L = ql[64h..64h+63] and H = qh[32h..32h+31] in both zmm halves give
+ * two vectors of 64 levels (values 128h + 0..63 and 128h + 64..127):
+ *     A = L & 15 | (H << [4 | 2]) & 0x30      B = L >> 4 & 15 | (H >> [0 | 2]) & 0x30
+ * maddubs (|pair| <= 2*63*128) then a word multiply-add with the int16 scales
+ * of the four sub-blocks under each 16-lane quarter. The -32 offset is one
+ * more word multiply-add: bsums (16 sums of 16 activations) times -32*sc into
+ * lanes 0-7 (|bsum * 32 * sc| < 2^27, exact). One FMA per block by d*da into
+ * 16 float lanes.
+ *
+ * A weight block is decoded once and then meets 1..8 columns; every (row,
+ * column) goes through the same operations in the same order whatever the
+ * tile, so mat_dot gives vec_dot's bits for every output.
+ */
+#include "kquant_util.h"
+
+/* vpermw indices: zmm z (64 values) -> int16 lane i takes scale 4z + i/8. */
+#define KQ_Q8(v) v, v, v, v, v, v, v, v
+#define KQ_Z(z) {KQ_Q8(4 * (z)), KQ_Q8(4 * (z) + 1), KQ_Q8(4 * (z) + 2), KQ_Q8(4 * (z) + 3)}
+static const int16_t q6k_scale_idx[4][32] __attribute__((aligned(64))) = {KQ_Z(0), KQ_Z(1),
+                                                                           KQ_Z(2), KQ_Z(3)};
+#undef KQ_Z
+#undef KQ_Q8
+
+/* A decoded weight block. */
+typedef struct {
+    __m512i lv[4]; /* levels 0..63 of values 64v..64v+63 */
+    __m512i sc[4]; /* int16 scales under those levels */
+    __m512i off;   /* -32 * sc0..15 as int16 in the low 256 bits, zero above */
+    float d;
+} q6k_w;
+
+static inline __attribute__((always_inline)) void q6k_decode(const block_q6_K *b, q6k_w *o) {
+    const __m512i low4 = _mm512_set1_epi8(0x0f), top2 = _mm512_set1_epi8(0x30);
+    const __m512i shl = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i shr = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    _Pragma("GCC unroll 2")
+    for (int h = 0; h < 2; h++) {
+        __m512i l = _mm512_loadu_si512(b->ql + 64 * h);
+        __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qh + 32 * h)));
+        o->lv[2 * h] = _mm512_or_si512(_mm512_and_si512(l, low4),
+                                       _mm512_and_si512(_mm512_sllv_epi16(hb, shl), top2));
+        o->lv[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), low4),
+                                           _mm512_and_si512(_mm512_srlv_epi16(hb, shr), top2));
+    }
+    __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+    __m512i z = _mm512_zextsi256_si512(sc16);
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < 4; v++)
+        o->sc[v] = _mm512_permutexvar_epi16(_mm512_load_si512(q6k_scale_idx[v]), z);
+    o->off = _mm512_zextsi256_si512(_mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), sc16), 5));
+    o->d = kq512_half(b->d);
+}
+
+/* acc += d*da * (sum_j sc_j (q - 32) . a_j) lane-wise, for one column. */
+static inline __attribute__((always_inline)) void q6k_step(const q6k_w *w, const block_q8_K *a,
+                                                           __m512 *acc) {
+    __m512i bs = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)a->bsums));
+    __m512i sumi = _mm512_madd_epi16(bs, w->off);
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < 4; v++)
+        sumi = KQ512_DPWSSD(sumi, _mm512_maddubs_epi16(w->lv[v], _mm512_loadu_si512(a->qs + 64 * v)),
+                            w->sc[v]);
+    *acc = _mm512_fmadd_ps(_mm512_set1_ps(w->d * a->d), _mm512_cvtepi32_ps(sumi), *acc);
+}
+
+/* One row against C columns (C <= 8), the decoded block reused across them. */
+static inline __attribute__((always_inline)) void q6k_tile(int64_t nb, int C,
+                                                           const block_q6_K *w,
+                                                           const block_q8_K *const *a,
+                                                           float *out, int64_t ldo) {
+    __m512 acc[8];
+    _Pragma("GCC unroll 8")
+    for (int k = 0; k < C; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (int64_t ib = 0; ib < nb; ib++) {
+        if (C == 1) /* a hint (no fault past the matrix): keeps DRAM busy in matvecs */
+            _mm_prefetch((const char *)&w[ib] + KQ512_PREFETCH, _MM_HINT_T0);
+        q6k_w d;
+        q6k_decode(&w[ib], &d);
+        _Pragma("GCC unroll 8")
+        for (int k = 0; k < C; k++)
+            q6k_step(&d, &a[k][ib], &acc[k]);
+    }
+    _Pragma("GCC unroll 8")
+    for (int k = 0; k < C; k++)
+        out[k * ldo] = kq512_hsum_ps(acc[k]);
+}
+
+void KQ512_NAME(hearth_vec_dot_q6_k_q8_k)(KQ_VEC_DOT_ARGS) {
+    const block_q8_K *cols[1] = {a};
+    q6k_tile(n / QK_K, 1, w, cols, out, 1);
+}
+
+/* Column groups of 16 (their activations stay in L2); each row meets 8 (then
+ * 4, then 1) columns at a time. */
+void KQ512_NAME(hearth_mat_dot_q6_k_q8_k)(KQ_MAT_DOT_ARGS) {
+    const int64_t nb = n / QK_K;
+    for (int64_t c0 = 0; c0 < nc; c0 += 16) {
+        const int64_t c1 = c0 + 16 < nc ? c0 + 16 : nc;
+        const block_q8_K *cols[16];
+        for (int64_t c = c0; c < c1; c++)
+            cols[c - c0] = kq512_col(a, a_stride, c);
+        for (int64_t r = 0; r < nr; r++) {
+            const block_q6_K *row = (const void *)((const char *)w + r * w_stride);
+            int64_t c = c0;
+            for (; c + 8 <= c1; c += 8)
+                q6k_tile(nb, 8, row, cols + (c - c0), out + c * ldo + r, ldo);
+            for (; c + 4 <= c1; c += 4)
+                q6k_tile(nb, 4, row, cols + (c - c0), out + c * ldo + r, ldo);
+            for (; c < c1; c++)
+                q6k_tile(nb, 1, row, cols + (c - c0), out + c * ldo + r, ldo);
+        }
+    }
+}
