@@ -281,7 +281,10 @@ START_TEST(test_kernels_tier_matches_ref) {
                               "%s: %s", hearth_isa_name(k.isa), msg);
         }
         /* mat_dot against the same table's vec_dot, always (bit identity) */
-        static const int64_t tiles[][2] = {{1, 1}, {4, 1}, {7, 1}, {1, 4}, {3, 5}, {8, 8}};
+        /* past the largest register tiles (8 x 1 matvec, 4 x 6 batch) with ragged
+         * edges in both directions */
+        static const int64_t tiles[][2] = {{1, 1}, {4, 1}, {7, 1}, {1, 4}, {3, 5},
+                                           {8, 8}, {19, 1}, {17, 2}, {9, 13}};
         for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
             ck_assert_msg(kv_check_mat_dot(&k, type, n, tiles[t][0], tiles[t][1], 31 + ci, msg,
                                            sizeof msg),

@@ -4,10 +4,12 @@
  */
 #include "../../kernels.h"
 
-void hearth_patch_dots_avx512(hearth_kernels *k); /* dot.c */
+void hearth_patch_dots_avx512(hearth_kernels *k);   /* dot.c */
+void hearth_patch_floats_avx512(hearth_kernels *k); /* float.c */
 
 void hearth_kernels_patch_avx512(hearth_kernels *k) {
-    hearth_patch_dots_avx512(k); /* Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL: vec_dot + mat_dot */
+    hearth_patch_dots_avx512(k);   /* Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL: vec_dot + mat_dot */
+    hearth_patch_floats_avx512(k); /* F32 F16 BF16: vec_dot + mat_dot */
     hearth_kernels_patch_avx512_kquants(k);
     k->isa = HEARTH_ISA_AVX512;
 }
