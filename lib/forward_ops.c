@@ -18,7 +18,7 @@
  * this wrapper only decides when activations need converting. */
 void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
                 int64_t n, bool same_input) {
-    if (pf_use_blas((int)W->type, n)) { /* float weights, large batch: sgemm tiles */
+    if (pf_use_blas(&c->kern, (int)W->type, n)) { /* float weights, large batch: sgemm tiles */
         pf_matmul(c->tp, &c->kern, c->pfws, W->data, (int)W->type, W->cols, W->rows, x, W->cols,
                   n, c->act, out, ldo);
         c->act_type = -1; /* c->act was not written: the next same_input call converts */

@@ -59,7 +59,7 @@ void pf_workspace_free(pf_workspace *ws); /* NULL is a no-op */
 
 /* True when pf_matmul() takes the BLAS path for this weight type and batch
  * (float weights at batches past the measured crossover; see README). */
-bool pf_use_blas(int wtype, int64_t n_tok);
+bool pf_use_blas(const hearth_kernels *k, int wtype, int64_t n_tok);
 
 /* Either pf_use_blas(): each task converts a chunk of weight rows to float in
  * its thread's slice of `ws` and multiplies it with cblas_sgemm (Debian's serial

@@ -368,11 +368,13 @@ START_TEST(test_kernels_tier_matches_ref) {
         }
         /* mat_dot against the same table's vec_dot, always (bit identity;
          * the reference's for rows a tier declares in mat_dot_ref_rows).
-         * 16 x 4 is the smallest 16-row batch; 37 x 21 has a leftover row
-         * group and 16 + 4 + 1 columns; 80 x 70 crosses the 64-row and
-         * 64-column blocks, and n = 130 blocks the 16-block chunks */
-        static const int64_t tiles[][2] = {{1, 1}, {4, 1}, {7, 1},  {1, 4},
-                                           {3, 5}, {8, 8}, {16, 4}, {37, 21}, {80, 70}};
+         * 19 x 1, 17 x 2, 9 x 13 pass the float register tiles (8 x 1 matvec,
+         * 4 x 6 batch) with ragged edges; 16 x 4 is the smallest 16-row batch;
+         * 37 x 21 has a leftover row group and 16 + 4 + 1 columns; 80 x 70
+         * crosses the 64-row and 64-column blocks, and n = 130 blocks the
+         * 16-block chunks */
+        static const int64_t tiles[][2] = {{1, 1},  {4, 1},  {7, 1},  {1, 4},   {3, 5},  {8, 8},
+                                           {19, 1}, {17, 2}, {9, 13}, {16, 4}, {37, 21}, {80, 70}};
         for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
             /* the big shapes only where a batch layout has blocks to cross */
             if (tiles[t][0] * tiles[t][1] > 1000 && !k.mat_dot_ref_rows[type])

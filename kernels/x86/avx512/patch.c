@@ -4,7 +4,8 @@
  */
 #include "../../kernels.h"
 
-void hearth_patch_dots_avx512(hearth_kernels *k); /* dot.c */
+void hearth_patch_dots_avx512(hearth_kernels *k);   /* dot.c */
+void hearth_patch_floats_avx512(hearth_kernels *k); /* float.c */
 void hearth_softmax_f32_avx512(float *x, int64_t n); /* ops.c */
 void hearth_silu_mul_f32_avx512(float *out, const float *gate, const float *restrict up,
                                 int64_t n); /* ops.c */
@@ -13,7 +14,8 @@ void hearth_gemm_f32_avx512(int64_t m, int64_t n, int64_t k, const float *restri
                             int64_t ldc, bool accumulate); /* attn.c */
 
 void hearth_kernels_patch_avx512(hearth_kernels *k) {
-    hearth_patch_dots_avx512(k); /* Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL: vec_dot + mat_dot */
+    hearth_patch_dots_avx512(k);   /* Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL: vec_dot + mat_dot */
+    hearth_patch_floats_avx512(k); /* F32 F16 BF16: vec_dot + mat_dot */
     k->softmax = hearth_softmax_f32_avx512;
     k->silu_mul = hearth_silu_mul_f32_avx512;
     k->gemm_f32 = hearth_gemm_f32_avx512;
