@@ -95,13 +95,29 @@ static void check_tier(hearth_isa isa) {
     for (size_t ci = 0; ci < sizeof floats / sizeof floats[0]; ci++)
         expect(kv_check_ops(&k, ref, floats[ci], 5 + ci, msg, sizeof msg), hearth_isa_name(isa),
                msg);
-    /* attention tiles: a few gemm shapes around 4-row / 16-column tiles */
-    static const int64_t gemm_shapes[][3] = {{1, 1, 1}, {5, 17, 3}, {8, 64, 64}, {13, 65, 67}};
+    /* the NEON tiers replace the attention slots: the checks below must
+     * compare their own code with the reference, not the reference twice */
+    if (isa != HEARTH_ISA_SCALAR) {
+        const bool own = k.gemm_f32 != ref->gemm_f32 &&
+                         k.transpose_f16_f32 != ref->transpose_f16_f32 &&
+                         k.transpose_f32 != ref->transpose_f32 && k.softmax != ref->softmax &&
+                         k.silu_mul != ref->silu_mul;
+        expect(own, hearth_isa_name(isa),
+               "gemm_f32, transpose_f16_f32, transpose_f32, softmax or silu_mul is the reference");
+    }
+    /* attention tiles: gemm shapes around 4-row tiles and the NEON column
+     * steps (16, then 4, then 1..3 ragged: 23 = 16 + 4 + 3, 38 = 2*16 + 4 + 2) */
+    static const int64_t gemm_shapes[][3] = {{1, 1, 1},   {5, 17, 3},  {8, 64, 64}, {13, 65, 67},
+                                             {3, 23, 5},  {6, 7, 10},  {4, 38, 9},  {2, 4, 1}};
     for (size_t si = 0; si < sizeof gemm_shapes / sizeof gemm_shapes[0]; si++)
         expect(kv_check_gemm(&k, ref, gemm_shapes[si][0], gemm_shapes[si][1], gemm_shapes[si][2],
                              77 + si, msg, sizeof msg),
                hearth_isa_name(isa), msg);
-    expect(kv_check_transpose(&k, ref, 23, 65, 99, msg, sizeof msg), hearth_isa_name(isa), msg);
+    static const int64_t transpose_shapes[][2] = {{23, 65}, {8, 4}, {3, 5}, {4, 9}, {9, 3}};
+    for (size_t si = 0; si < sizeof transpose_shapes / sizeof transpose_shapes[0]; si++)
+        expect(kv_check_transpose(&k, ref, transpose_shapes[si][0], transpose_shapes[si][1],
+                                  99 + si, msg, sizeof msg),
+               hearth_isa_name(isa), msg);
     printf("tier %s: checked\n", hearth_isa_name(isa));
 }
 

@@ -26,6 +26,17 @@ void hearth_axpy_f16_neon(float *restrict out, float a, const hearth_f16 *restri
 void hearth_add_f32_neon(float *out, const float *a, const float *restrict b, int64_t n);
 void hearth_rmsnorm_f32_neon(float *out, const float *x, const float *restrict w, int64_t n,
                              float eps);
+void hearth_softmax_f32_neon(float *x, int64_t n);                            /* ops.c */
+void hearth_silu_mul_f32_neon(float *out, const float *gate, const float *restrict up,
+                              int64_t n);
+void hearth_gemm_f32_neon(int64_t m, int64_t n, int64_t k, const float *restrict a, int64_t lda,
+                          const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc,
+                          bool accumulate); /* attn.c */
+void hearth_transpose_f16_f32_neon(float *restrict dst, int64_t ldd,
+                                   const hearth_f16 *restrict src, size_t src_stride,
+                                   int64_t n_rows, int64_t n_cols);
+void hearth_transpose_f32_neon(float *restrict dst, int64_t ldd, const float *restrict src,
+                               size_t src_stride, int64_t n_rows, int64_t n_cols);
 
 void hearth_kernels_patch_neon(hearth_kernels *k) {
     hearth_patch_dots_neon(k); /* Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL: vec_dot + mat_dot */
@@ -43,6 +54,11 @@ void hearth_kernels_patch_neon(hearth_kernels *k) {
     k->dot_f16_f32 = hearth_dot_f16_f32_neon;
     k->axpy_f32 = hearth_axpy_f32_neon;
     k->axpy_f16 = hearth_axpy_f16_neon;
+    k->softmax = hearth_softmax_f32_neon;
+    k->silu_mul = hearth_silu_mul_f32_neon;
+    k->gemm_f32 = hearth_gemm_f32_neon;
+    k->transpose_f16_f32 = hearth_transpose_f16_f32_neon;
+    k->transpose_f32 = hearth_transpose_f32_neon;
     hearth_kernels_patch_neon_kquants(k);
     k->isa = HEARTH_ISA_NEON;
 }
