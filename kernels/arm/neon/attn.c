@@ -13,6 +13,7 @@
 #include <arm_neon.h>
 #include <string.h> /* memcpy */
 
+#include "../../transpose_body.h"
 #include "../../kernels.h"
 
 void hearth_gemm_f32_neon(int64_t m, int64_t n, int64_t k, const float *restrict a, int64_t lda,
@@ -143,32 +144,9 @@ NEON_ALWAYS_INLINE void transpose4(const float32x4_t r[4], float32x4_t o[4]) {
     o[3] = vreinterpretq_f32_f64(vtrn2q_f64(d1, d3));
 }
 
-/* 4 x 4 blocks through registers; the ragged right and bottom edges one value
- * at a time. LOAD4(p) gives 4 floats from p. */
-#define TRANSPOSE_BODY(T, LOAD4, TO_F32)                                                   \
-    int64_t i = 0;                                                                         \
-    for (; i + 4 <= n_rows; i += 4) {                                                      \
-        const T *row[4];                                                                   \
-        for (int q = 0; q < 4; q++)                                                        \
-            row[q] = (const T *)((const char *)src + (size_t)(i + q) * src_stride);        \
-        int64_t j = 0;                                                                     \
-        for (; j + 4 <= n_cols; j += 4) {                                                  \
-            float32x4_t r[4], o[4];                                                        \
-            for (int q = 0; q < 4; q++)                                                    \
-                r[q] = LOAD4(row[q] + j);                                                  \
-            transpose4(r, o);                                                              \
-            for (int q = 0; q < 4; q++)                                                    \
-                vst1q_f32(dst + (j + q) * ldd + i, o[q]);                                  \
-        }                                                                                  \
-        for (; j < n_cols; j++)                                                            \
-            for (int q = 0; q < 4; q++)                                                    \
-                dst[j * ldd + i + q] = TO_F32(row[q][j]);                                  \
-    }                                                                                      \
-    for (; i < n_rows; i++) {                                                              \
-        const T *row1 = (const T *)((const char *)src + (size_t)i * src_stride);           \
-        for (int64_t j = 0; j < n_cols; j++)                                               \
-            dst[j * ldd + i] = TO_F32(row1[j]);                                            \
-    }
+/* 4 x 4 blocks through registers (transpose_body.h). */
+#define TRANSPOSE_BODY(T, LOAD4, TO_F32) \
+    HEARTH_TRANSPOSE_BODY(T, 4, float32x4_t, LOAD4, transpose4, vst1q_f32, TO_F32)
 
 /* f16 -> f32 by the hardware conversion: exact, like hearth_f16_to_f32. */
 NEON_ALWAYS_INLINE float32x4_t load_f16x4(const hearth_f16 *p) {

@@ -11,6 +11,7 @@
  */
 #include <math.h> /* INFINITY */
 
+#include "../../transpose_body.h"
 #include "avx2.h"
 
 /* ---- gemm ----------------------------------------------------------------- */
@@ -102,32 +103,9 @@ HEARTH_INLINE void transpose8(const __m256 r[8], __m256 o[8]) {
     }
 }
 
-/* 8 x 8 blocks through registers; the ragged right and bottom edges one value
- * at a time. LOAD8(row, j) gives 8 floats of a row from column j. */
-#define TRANSPOSE_BODY(T, LOAD8, TO_F32)                                                   \
-    int64_t i = 0;                                                                         \
-    for (; i + 8 <= n_rows; i += 8) {                                                      \
-        const T *row[8];                                                                   \
-        for (int q = 0; q < 8; q++)                                                        \
-            row[q] = (const T *)((const char *)src + (size_t)(i + q) * src_stride);        \
-        int64_t j = 0;                                                                     \
-        for (; j + 8 <= n_cols; j += 8) {                                                  \
-            __m256 r[8], o[8];                                                             \
-            for (int q = 0; q < 8; q++)                                                    \
-                r[q] = LOAD8(row[q] + j);                                                  \
-            transpose8(r, o);                                                              \
-            for (int q = 0; q < 8; q++)                                                    \
-                _mm256_storeu_ps(dst + (j + q) * ldd + i, o[q]);                           \
-        }                                                                                  \
-        for (; j < n_cols; j++)                                                            \
-            for (int q = 0; q < 8; q++)                                                    \
-                dst[j * ldd + i + q] = TO_F32(row[q][j]);                                  \
-    }                                                                                      \
-    for (; i < n_rows; i++) {                                                              \
-        const T *row1 = (const T *)((const char *)src + (size_t)i * src_stride);           \
-        for (int64_t j = 0; j < n_cols; j++)                                               \
-            dst[j * ldd + i] = TO_F32(row1[j]);                                            \
-    }
+/* 8 x 8 blocks through registers (transpose_body.h). */
+#define TRANSPOSE_BODY(T, LOAD8, TO_F32) \
+    HEARTH_TRANSPOSE_BODY(T, 8, __m256, LOAD8, transpose8, _mm256_storeu_ps, TO_F32)
 
 HEARTH_INLINE __m256 load_f16x8(const hearth_f16 *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
