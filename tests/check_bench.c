@@ -9,24 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "synth_model.h"
 #include "util/testutil.h"
 
 static int run_bench(const char *args, char **out, char **err) {
-    char bin[512], cmd[4096], out_path[512], err_path[512];
-    test_bin("hearth-bench", bin, sizeof bin);
-    snprintf(out_path, sizeof out_path, "%s/bench.out", test_tmpdir());
-    snprintf(err_path, sizeof err_path, "%s/bench.err", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", bin, args, out_path, err_path);
-    int rc = system(cmd);
-    ck_assert_msg(rc != -1 && WIFEXITED(rc), "cannot run %s", cmd);
-    *out = test_read_file(out_path, NULL);
-    *err = test_read_file(err_path, NULL);
-    ck_assert_ptr_nonnull(*out);
-    ck_assert_ptr_nonnull(*err);
-    return WEXITSTATUS(rc);
+    return test_run_program("hearth-bench", args, out, err);
 }
 
 static const char *small_model(void) {

@@ -18,18 +18,7 @@
 
 /* Runs `hearth-gguf ARGS`, stdout and stderr to files; returns the exit code. */
 static int run_cli(const char *args, char **out, char **err) {
-    char bin[512], cmd[2048], out_path[512], err_path[512];
-    test_bin("hearth-gguf", bin, sizeof bin);
-    snprintf(out_path, sizeof out_path, "%s/cli.out", test_tmpdir());
-    snprintf(err_path, sizeof err_path, "%s/cli.err", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", bin, args, out_path, err_path);
-    int rc = system(cmd);
-    ck_assert_msg(rc != -1 && WIFEXITED(rc), "cannot run %s", cmd);
-    *out = test_read_file(out_path, NULL);
-    *err = test_read_file(err_path, NULL);
-    ck_assert_ptr_nonnull(*out);
-    ck_assert_ptr_nonnull(*err);
-    return WEXITSTATUS(rc);
+    return test_run_program("hearth-gguf", args, out, err);
 }
 
 static void write_small_model(const char *path) {

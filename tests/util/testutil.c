@@ -7,6 +7,7 @@
 #include <stdlib.h>   /* getenv, malloc, mkdtemp */
 #include <string.h>   /* strlen */
 #include <sys/stat.h> /* stat */
+#include <sys/wait.h> /* WIFEXITED */
 #include <unistd.h>   /* access */
 
 const char *test_shared_dir(void) {
@@ -114,4 +115,19 @@ const char *test_bin(const char *program, char *buf, size_t size) {
     const char *dir = getenv("HEARTH_BIN_DIR");
     snprintf(buf, size, "%s/%s", dir && *dir ? dir : "build/bin", program);
     return buf;
+}
+
+int test_run_program(const char *program, const char *args, char **out, char **err) {
+    char bin[512], cmd[4096], out_path[512], err_path[512];
+    test_bin(program, bin, sizeof bin);
+    snprintf(out_path, sizeof out_path, "%s/%s.out", test_tmpdir(), program);
+    snprintf(err_path, sizeof err_path, "%s/%s.err", test_tmpdir(), program);
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", bin, args, out_path, err_path);
+    int rc = system(cmd);
+    ck_assert_msg(rc != -1 && WIFEXITED(rc), "cannot run %s", cmd);
+    *out = test_read_file(out_path, NULL);
+    *err = test_read_file(err_path, NULL);
+    ck_assert_ptr_nonnull(*out);
+    ck_assert_ptr_nonnull(*err);
+    return WEXITSTATUS(rc);
 }

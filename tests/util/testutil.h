@@ -39,4 +39,9 @@ double test_relrms(const float *a, const float *b, size_t n);
 /* Path of a program built into build/bin (HEARTH_BIN_DIR from make). */
 const char *test_bin(const char *program, char *buf, size_t size);
 
+/* Runs build/bin/PROGRAM with ARGS (shell words), stdout and stderr captured
+ * into *out and *err (caller frees); fails the test if it cannot run or was
+ * killed, else returns its exit code. */
+int test_run_program(const char *program, const char *args, char **out, char **err);
+
 #endif /* HEARTH_TESTUTIL_H */
