@@ -57,6 +57,8 @@ static uint64_t xor_scalar(const uint64_t *p, size_t n) {
     return a ^ b ^ c ^ d;
 }
 
+typedef roofline_read_fn xor_fn;
+
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) static uint64_t xor_avx2(const uint64_t *p, size_t n) {
     __m256i acc[8];
@@ -93,9 +95,32 @@ __attribute__((target("avx512f"))) static uint64_t xor_avx512(const uint64_t *p,
         r ^= lanes[k];
     return r ^ xor_scalar(p + i, n - i);
 }
-#endif
 
-typedef uint64_t (*xor_fn)(const uint64_t *, size_t);
+/* The same with a non-temporal prefetch of every line 4 KiB ahead: on some
+ * machines (this one) it keeps more misses in flight than the hardware
+ * prefetchers alone and reads up to ~20 % faster; elsewhere it costs a little.
+ * Both loops run and the faster one sets the limit. */
+__attribute__((target("avx512f"))) static uint64_t xor_avx512_prefetch(const uint64_t *p,
+                                                                        size_t n) {
+    __m512i acc[8];
+    for (int k = 0; k < 8; k++)
+        acc[k] = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        for (int k = 0; k < 8; k++) {
+            _mm_prefetch((const char *)(p + i + 8 * k) + 4096, _MM_HINT_NTA);
+            acc[k] = _mm512_xor_si512(acc[k], _mm512_loadu_si512(p + i + 8 * k));
+        }
+    for (int k = 1; k < 8; k++)
+        acc[0] = _mm512_xor_si512(acc[0], acc[k]);
+    uint64_t lanes[8];
+    _mm512_storeu_si512(lanes, acc[0]);
+    uint64_t r = 0;
+    for (int k = 0; k < 8; k++)
+        r ^= lanes[k];
+    return r ^ xor_scalar(p + i, n - i);
+}
+#endif
 
 static xor_fn best_xor(const char **isa) {
 #if defined(__x86_64__)
@@ -110,6 +135,25 @@ static xor_fn best_xor(const char **isa) {
 #endif
     *isa = "scalar";
     return xor_scalar;
+}
+
+int roofline_read_loops(roofline_read_fn *fns, const char **names, int max) {
+    int n = 0;
+#if defined(__x86_64__)
+    if (cpu_has_avx512() && max >= 2) {
+        fns[n] = xor_avx512;
+        names[n++] = "avx512";
+        fns[n] = xor_avx512_prefetch;
+        names[n++] = "avx512+prefetch";
+        return n;
+    }
+#endif
+    if (max >= 1) {
+        const char *isa;
+        fns[n] = best_xor(&isa);
+        names[n++] = isa;
+    }
+    return n;
 }
 
 uint64_t roofline_xor_words(const uint64_t *buf, size_t n_words) {
@@ -153,7 +197,8 @@ typedef struct read_job {
     const uint64_t *buf;
     size_t words_per_thread;
     int passes;
-    xor_fn fn;
+    const roofline_read_fn *loops; /* pass p runs loops[p % n_loops] */
+    int n_loops;
     gate gate;
     pthread_barrier_t start, end;
     volatile uint64_t sink[64];
@@ -172,7 +217,7 @@ static void *read_worker(void *p) {
     gate_pass(&job->gate);
     for (int pass = 0; pass < job->passes; pass++) {
         pthread_barrier_wait(&job->start);
-        x ^= job->fn(slice, job->words_per_thread);
+        x ^= job->loops[pass % job->n_loops](slice, job->words_per_thread);
         pthread_barrier_wait(&job->end);
     }
     job->sink[a->index % 64] = x;
@@ -182,13 +227,16 @@ static void *read_worker(void *p) {
 double roofline_read_bandwidth(int n_threads, size_t bytes, int passes, const char **isa) {
     if (n_threads < 1)
         n_threads = 1;
-    const char *isa_name;
+    roofline_read_fn loops[4];
+    const char *loop_names[4];
+    const int n_loops = roofline_read_loops(loops, loop_names, 4);
     read_job job;
     memset(&job, 0, sizeof job);
-    job.fn = best_xor(&isa_name);
     if (isa)
-        *isa = isa_name;
-    job.passes = passes;
+        *isa = loop_names[0];
+    job.passes = passes * n_loops; /* every loop gets `passes` passes, alternating */
+    job.loops = loops;
+    job.n_loops = n_loops;
     job.words_per_thread = (bytes / (size_t)n_threads) / 4096 * 4096 / sizeof(uint64_t);
     size_t total = job.words_per_thread * sizeof(uint64_t) * (size_t)n_threads;
     if (total == 0)
@@ -226,11 +274,14 @@ double roofline_read_bandwidth(int n_threads, size_t bytes, int passes, const ch
     for (int pass = 0; pass < job.passes; pass++) {
         pthread_barrier_wait(&job.start);
         double t0 = now_seconds();
-        x ^= job.fn(job.buf, job.words_per_thread);
+        x ^= job.loops[pass % n_loops](job.buf, job.words_per_thread);
         pthread_barrier_wait(&job.end);
         double gbs = (double)total / (now_seconds() - t0) * 1e-9;
-        if (pass > 0 && gbs > best) /* pass 0 warms TLBs and clocks */
+        if (pass >= n_loops && gbs > best) { /* the first round warms TLBs and clocks */
             best = gbs;
+            if (isa)
+                *isa = loop_names[pass % n_loops];
+        }
     }
     job.sink[0] = x;
     for (int t = 1; t < started; t++)
