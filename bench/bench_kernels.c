@@ -2,8 +2,9 @@
  * (issue 4 item 5, BENCH.md "Microbenchmarks").
  *
  * For each weight type and ISA tier: matvec GB/s of weight bytes on a matrix
- * of >= 128 MiB (4x the L3 here) and as % of the read bandwidth measured in
- * the same run by a streaming-read loop (same threads, widest loads); matmul
+ * of >= 128 MiB (4x the L3 here) and as % of the read bandwidth measured
+ * next to it, rep for rep, by the streaming-read loops of roofline.c (same
+ * threads, same buffer size, the best loop); matmul
  * GFLOP/s at batch 32 and 512; quantize and dequantize throughput. Each
  * kernel is checked against the scalar reference before it is timed.
  * Markdown by default, --json for scripts. Threads are plain pthreads here
@@ -19,10 +20,7 @@
 #include <time.h>   /* clock_gettime */
 #include <unistd.h> /* sysconf */
 
-#if defined(__x86_64__)
-#include <immintrin.h> /* the read loop's widest loads, per-function targets */
-#endif
-
+#include "bench/common/roofline.h" /* the read loops */
 #include "hearth.h"
 #include "kernels/kernels.h"
 
@@ -67,53 +65,6 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-/* ---- The streaming-read loop (the bandwidth limit) ------------------------- */
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) static uint64_t read_avx512(const char *p, size_t n) {
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = 0; i + 256 <= n; i += 256) {
-        a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
-        a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + i + 64));
-        a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + i + 128));
-        a3 = _mm512_xor_si512(a3, _mm512_load_si512(p + i + 192));
-    }
-    const __m512i x = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
-    return (uint64_t)_mm512_reduce_add_epi64(x);
-}
-__attribute__((target("avx2"))) static uint64_t read_avx2(const char *p, size_t n) {
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = 0; i + 128 <= n; i += 128) {
-        a0 = _mm256_xor_si256(a0, _mm256_load_si256((const __m256i *)(p + i)));
-        a1 = _mm256_xor_si256(a1, _mm256_load_si256((const __m256i *)(p + i + 32)));
-        a2 = _mm256_xor_si256(a2, _mm256_load_si256((const __m256i *)(p + i + 64)));
-        a3 = _mm256_xor_si256(a3, _mm256_load_si256((const __m256i *)(p + i + 96)));
-    }
-    const __m256i x = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
-    return (uint64_t)_mm256_extract_epi64(x, 0) ^ (uint64_t)_mm256_extract_epi64(x, 3);
-}
-#endif
-static uint64_t read_plain(const char *p, size_t n) {
-    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (size_t i = 0; i + 32 <= n; i += 32) {
-        uint64_t v[4];
-        memcpy(v, p + i, sizeof v);
-        a0 ^= v[0];
-        a1 ^= v[1];
-        a2 ^= v[2];
-        a3 ^= v[3];
-    }
-    return a0 ^ a1 ^ a2 ^ a3;
-}
-static uint64_t read_best(const char *p, size_t n) {
-#if defined(__x86_64__)
-    if (hearth_isa_supported(HEARTH_ISA_AVX512))
-        return read_avx512(p, n);
-    if (hearth_isa_supported(HEARTH_ISA_AVX2))
-        return read_avx2(p, n);
-#endif
-    return read_plain(p, n);
-}
-
 /* ---- A parallel region: run fn(job, t, T) on T threads and time it ------- */
 typedef void (*work_fn)(void *job, int t, int n_threads);
 typedef struct {
@@ -154,9 +105,12 @@ static double best_time(work_fn fn, void *job, int n_threads, int reps) {
     return best;
 }
 
+/* The streaming-read loops of bench/common/roofline.c over one buffer; the
+ * limit of a run is the best pass of any of them. */
 typedef struct {
     const char *buf;
     size_t bytes;
+    roofline_read_fn fn;
     volatile uint64_t sink[64];
 } read_job;
 
@@ -164,7 +118,28 @@ static void read_work(void *p, int t, int n_threads) {
     read_job *j = p;
     /* 4 KiB-aligned slices so that every thread streams whole pages */
     const size_t slice = (j->bytes / (size_t)n_threads) & ~(size_t)4095;
-    j->sink[t] = read_best(j->buf + (size_t)t * slice, slice);
+    j->sink[t] = j->fn((const uint64_t *)(j->buf + (size_t)t * slice), slice / sizeof(uint64_t));
+}
+
+/* Read bandwidth with n_threads threads: best single pass of each loop. */
+typedef struct {
+    char *buf;
+    size_t bytes;
+    roofline_read_fn loops[4];
+    const char *names[4];
+    int n_loops;
+} read_limit;
+
+static double read_pass(read_limit *rl, int n_threads) {
+    double best = 0;
+    for (int l = 0; l < rl->n_loops; l++) {
+        read_job rj = {rl->buf, rl->bytes, rl->loops[l], {0}};
+        const double t = run_parallel(read_work, &rj, n_threads);
+        const double gbs = (double)(rl->bytes & ~(size_t)4095) / t / 1e9;
+        if (gbs > best)
+            best = gbs;
+    }
+    return best;
 }
 
 /* ---- matvec / matmul jobs ------------------------------------------------- */
@@ -281,7 +256,7 @@ static bool wanted(const options *o, int type) {
 
 /* matvec on >= min_mib of weights, n = 4096 columns */
 static void bench_matvec(const options *o, const hearth_kernels *k, int type, int threads,
-                         double read_gbs) {
+                         read_limit *rl) {
     const int64_t n = 4096;
     const int at = hearth_type_traits_of(type)->vec_dot_type;
     const size_t rb = hearth_row_bytes(type, n);
@@ -297,8 +272,19 @@ static void bench_matvec(const options *o, const hearth_kernels *k, int type, in
     float *out = xmalloc((size_t)rows * sizeof(float));
     mat_job j = {k, type, n, rows, 1, w, rb, a, ab, out};
     if (verify(&j, 9, 1)) {
-        const double t = best_time(mat_work, &j, threads, o->reps);
+        /* Interleaved with the read loops (read, kernel, read, kernel ...): the
+         * machine's bandwidth drifts, so the limit is measured next to each rep. */
+        run_parallel(mat_work, &j, threads);
+        double t = 1e30, read_gbs = 0;
+        for (int r = 0; r < o->reps; r++) {
+            const double g = read_pass(rl, threads), tk = run_parallel(mat_work, &j, threads);
+            read_gbs = g > read_gbs ? g : read_gbs;
+            t = tk < t ? tk : t;
+        }
         const double gbs = (double)rb * (double)rows / t / 1e9;
+        char rshape[32];
+        snprintf(rshape, sizeof rshape, "%lld MiB", (long long)o->min_mib);
+        emit(o, "read", "-", k->isa, threads, rshape, read_gbs, 100.0, 0);
         char shape[32];
         snprintf(shape, sizeof shape, "%lldx%lld", (long long)rows, (long long)n);
         emit(o, "matvec", hearth_type_traits_of(type)->name, k->isa, threads, shape, gbs,
@@ -476,29 +462,19 @@ int main(int argc, char **argv) {
         }
     }
 
-    /* The read bandwidth limit, per thread count, on a buffer of the same size. */
-    const size_t rbytes = (size_t)o.min_mib << 20;
-    char *buf = NULL;
-    if (posix_memalign((void **)&buf, 4096, rbytes) != 0) {
+    /* The read loops run next to every matvec, on a buffer of the same size. */
+    read_limit rl = {.bytes = (size_t)o.min_mib << 20};
+    rl.n_loops = roofline_read_loops(rl.loops, rl.names, 4);
+    if (posix_memalign((void **)&rl.buf, 4096, rl.bytes) != 0) {
         fprintf(stderr, "hearth-bench-kernels: out of memory\n");
         return 1;
     }
-    memset(buf, 1, rbytes);
-    double read_gbs[4];
+    memset(rl.buf, 1, rl.bytes);
     if (o.json)
         printf("[\n");
     else
         printf("| kernel     | type   | isa        |  T | shape              |     GB/s | %% read |  GFLOP/s |\n"
                "|------------|--------|------------|----|--------------------|----------|--------|----------|\n");
-    for (int ti = 0; ti < o.n_threads; ti++) {
-        read_job rj = {buf, rbytes, {0}};
-        const double t = best_time(read_work, &rj, o.threads[ti], o.reps);
-        read_gbs[ti] = (double)(rbytes & ~(size_t)4095) / t / 1e9;
-        char shape[32];
-        snprintf(shape, sizeof shape, "%lld MiB", (long long)o.min_mib);
-        emit(&o, "read", "-", hearth_isa_best(), o.threads[ti], shape, read_gbs[ti], 100.0, 0);
-    }
-    free(buf);
 
     for (int ii = 0; ii < o.n_isas; ii++) {
         hearth_kernels k;
@@ -510,7 +486,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "bench %s %s...\n", hearth_type_traits_of(type)->name,
                     hearth_isa_name(k.isa));
             for (int ti = 0; ti < o.n_threads; ti++)
-                bench_matvec(&o, &k, type, o.threads[ti], read_gbs[ti]);
+                bench_matvec(&o, &k, type, o.threads[ti], &rl);
             /* the scalar reference is too slow for large batches: one point */
             const bool scalar = k.isa == HEARTH_ISA_SCALAR;
             if (!o.skip_matmul) {
@@ -526,6 +502,7 @@ int main(int argc, char **argv) {
         if (wanted(&o, HEARTH_TYPE_Q8_1))
             bench_convert(&o, &k, HEARTH_TYPE_Q8_1);
     }
+    free(rl.buf);
     if (o.json)
         printf("\n]\n");
     return 0;

@@ -293,6 +293,10 @@ typedef struct hearth_model_params {
     bool use_mmap;     /* default true; false reads the file with read() */
     bool vocab_only;   /* default false; true loads only tokenizer and chat template,
                           for any architecture */
+    bool hugepage_weights; /* default true: a mapped model's weight matrices are copied
+                              into transparent huge pages the first time a context
+                              computes with them (the mapped pages are released, so
+                              memory stays ~ the weights); false: always read in place */
     hearth_log_fn log_fn; /* default NULL (silent) */
     void *log_user;
 } hearth_model_params;

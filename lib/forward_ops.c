@@ -18,8 +18,9 @@
  * this wrapper only decides when activations need converting. */
 void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
                 int64_t n, bool same_input) {
+    const void *wdata = weight_bytes(c->tp, W); /* its huge-page home once moved */
     if (pf_use_blas(&c->kern, (int)W->type, n)) { /* float weights, large batch: sgemm tiles */
-        pf_matmul(c->tp, &c->kern, c->pfws, W->data, (int)W->type, W->cols, W->rows, x, W->cols,
+        pf_matmul(c->tp, &c->kern, c->pfws, wdata, (int)W->type, W->cols, W->rows, x, W->cols,
                   n, c->act, out, ldo);
         c->act_type = -1; /* c->act was not written: the next same_input call converts */
         return;
@@ -36,7 +37,7 @@ void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const f
         c->act_type = act_type;
         act = c->act;
     }
-    pf_matmul_q(c->tp, &c->kern, W->data, (int)W->type, W->cols, W->rows, act, n, out, ldo);
+    pf_matmul_q(c->tp, &c->kern, wdata, (int)W->type, W->cols, W->rows, act, n, out, ldo);
 }
 
 /* ---- RoPE --------------------------------------------------------------- */

@@ -2,18 +2,22 @@
  *
  * A hearth_model is immutable after hearth_model_load() returns; every field is
  * read-only from then on, which is what makes it shareable between threads and
- * contexts. Weights point into the GGUF mapping (no copies).
+ * contexts. Weights point into the GGUF mapping; the one thing that changes
+ * after load is where a matmul weight lives, through atomics (weight_home.h).
  */
 #ifndef HEARTH_MODEL_H
 #define HEARTH_MODEL_H
 
 #include "internal.h"
 #include "tokenizer.h"
+#include "weight_home.h" /* weight_place, weight_homes */
 
 /* One weight matrix or vector: a view into the mapping. A matrix of `rows`
- * rows of `cols` values in GGUF type `type` (row r starts at data + r * row_bytes). */
+ * rows of `cols` values in GGUF type `type` (row r starts at data + r * row_bytes).
+ * Matmuls read it through weight_bytes(), which may give its huge-page home. */
 typedef struct weight {
     const void *data;
+    weight_place place; /* home and state (lib/weight_home.h); home NULL: none */
     uint32_t type;    /* GGUF type id */
     int64_t cols;     /* ne[0]: values per row */
     int64_t rows;     /* ne[1] (1 for a vector) */
@@ -68,6 +72,7 @@ struct hearth_model {
 
     /* Filled for a full load of a supported architecture (NULL when vocab_only). */
     struct llama_weights *llama;
+    weight_homes *homes; /* huge-page homes of the matmul weights, or NULL */
 };
 
 /* lib/model_llama.c: reads hyper-parameters and binds every tensor of a

@@ -9,12 +9,14 @@
 #include <stdlib.h> /* calloc, free */
 #include <string.h> /* strdup */
 
+#include "gguf.h" /* whether the image is mapped */
 #include "model.h"
 
 hearth_model_params hearth_model_default_params(void) {
     hearth_model_params p;
     memset(&p, 0, sizeof p);
     p.use_mmap = true;
+    p.hugepage_weights = true;
     return p;
 }
 
@@ -22,10 +24,37 @@ void hearth_model_free(hearth_model *model) {
     if (!model)
         return;
     tokenizer_free(model->tok);
+    weight_homes_free(model->homes);
     llama_weights_free(model->llama);
     hearth_gguf_close(model->gguf);
     free(model->path);
     free(model);
+}
+
+/* Every matrix the forward pass multiplies with gets a huge-page home. The
+ * token embeddings are read a row per token and stay in place (unless they
+ * double as the output matrix: then the output's copy of the view moves). */
+static hearth_status give_homes(hearth_model *m, hearth_errbuf *err) {
+    llama_weights *lw = m->llama;
+    const int64_t n = lw->hp.n_layer * 7 + 1;
+    weight **ws = calloc((size_t)n, sizeof *ws);
+    if (!ws)
+        return hearth_fail(err, HEARTH_ERR_NOMEM, "weight homes: out of memory");
+    int64_t k = 0;
+    for (int64_t l = 0; l < lw->hp.n_layer; l++) {
+        llama_layer *L = &lw->layers[l];
+        ws[k++] = &L->wq;
+        ws[k++] = &L->wk;
+        ws[k++] = &L->wv;
+        ws[k++] = &L->wo;
+        ws[k++] = &L->w_gate;
+        ws[k++] = &L->w_up;
+        ws[k++] = &L->w_down;
+    }
+    ws[k++] = &lw->output;
+    hearth_status st = weight_homes_create(&m->homes, ws, k, m->gguf->file.mapped, err);
+    free(ws);
+    return st;
 }
 
 hearth_status hearth_model_load(const char *path, const hearth_model_params *params,
@@ -73,6 +102,8 @@ hearth_status hearth_model_load(const char *path, const hearth_model_params *par
                              "tensor token_embd.weight has %lld rows: expected the vocabulary "
                              "size %d",
                              (long long)m->llama->hp.n_vocab, (int)tokenizer_n_vocab(m->tok));
+        if (st == HEARTH_OK && m->params.hugepage_weights)
+            st = give_homes(m, &err);
         if (st != HEARTH_OK) {
             hearth_model_free(m);
             return hearth_set_error(st, "%s: %s", path, err.msg);

@@ -5,8 +5,9 @@
  * (1 token) and batches, on shapes that split into many chunks and tiles,
  * for every weight type the best kernel tier computes. Model level: logits
  * are bit-identical at 1, 2, 3 and 7 threads, and two contexts over one model
- * decoding on two threads at once give the logits of one after the other.
- * Also run under `make test SANITIZE=thread`.
+ * decoding on two threads at once give the logits of one after the other,
+ * also while they move the weights into huge pages (lib/weight_home.h) at the
+ * same time. Also run under `make test SANITIZE=thread`.
  */
 #include <check.h>
 #include <math.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/model.h" /* the weights' homes */
 #include "lib/prefill.h"
 #include "lib/prefill_attn.h"
 #include "synth_model.h"
@@ -483,6 +485,75 @@ START_TEST(test_parallel_two_contexts_at_once) {
 }
 END_TEST
 
+/* Whether this kernel gives anonymous memory huge pages on request (read
+ * here independently of lib/weight_home.c). */
+static bool thp_on(void) {
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    char line[128] = "";
+    bool on = f && fgets(line, sizeof line, f) &&
+              (strstr(line, "[always]") || strstr(line, "[madvise]"));
+    if (f)
+        fclose(f);
+    return on;
+}
+
+/* Two contexts meet every weight for the first time at once: one moves it
+ * home while the other reads the mapping. Both give exactly the logits of a
+ * model that never moves its weights, and afterwards every matmul weight
+ * lives in its home. */
+START_TEST(test_parallel_weights_move_home_during_two_contexts) {
+    const char *path = write_parallel_model(8, "homes.gguf");
+    hearth_model_params in_place = hearth_model_default_params();
+    in_place.hugepage_weights = false;
+    hearth_model *m = NULL, *ref_m = NULL;
+    ck_assert_msg(hearth_model_load(path, NULL, &m) == HEARTH_OK, "%s", hearth_last_error());
+    ck_assert_msg(hearth_model_load(path, &in_place, &ref_m) == HEARTH_OK, "%s",
+                  hearth_last_error());
+    ck_assert_ptr_null(ref_m->homes);
+    if (!thp_on()) {
+        ck_assert_ptr_null(m->homes);
+        fprintf(stderr, "NOTE: transparent huge pages are off here: weights stay in place\n");
+    } else {
+        ck_assert_ptr_nonnull(m->homes);
+        ck_assert_int_eq(atomic_load(m->llama->layers[0].wq.place.state), WEIGHT_NONE);
+    }
+    size_t n = (size_t)(N_PROMPT + N_DECODE) * (size_t)hearth_vocab_size(m);
+    float *want = run_model(ref_m, 1);
+    ctx_run runs[2] = {{m, NULL}, {m, NULL}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, ctx_thread, &runs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_ptr_nonnull(runs[i].logits);
+        ck_assert_msg(memcmp(want, runs[i].logits, n * sizeof *want) == 0,
+                      "context %d: logits differ from the in-place model's", i);
+        free(runs[i].logits);
+    }
+    if (m->homes) {
+        const llama_weights *lw = m->llama;
+        for (int64_t l = 0; l < lw->hp.n_layer; l++) {
+            const weight *ws[] = {&lw->layers[l].wq,     &lw->layers[l].wk,
+                                  &lw->layers[l].wv,     &lw->layers[l].wo,
+                                  &lw->layers[l].w_gate, &lw->layers[l].w_up,
+                                  &lw->layers[l].w_down};
+            for (int i = 0; i < 7; i++) {
+                ck_assert_int_eq(atomic_load(ws[i]->place.state), WEIGHT_HOME);
+                ck_assert_ptr_ne(ws[i]->place.home, ws[i]->data);
+                ck_assert_int_eq(memcmp(ws[i]->place.home, ws[i]->data,
+                                        ws[i]->row_bytes * (size_t)ws[i]->rows), 0);
+            }
+        }
+        ck_assert_int_eq(atomic_load(lw->output.place.state), WEIGHT_HOME);
+        ck_assert_ptr_null(lw->token_embd.place.home); /* read a row at a time, in place */
+    }
+    free(want);
+    hearth_model_free(ref_m);
+    hearth_model_free(m);
+}
+END_TEST
+
 Suite *parallel_suite(void);
 Suite *parallel_suite(void) {
     Suite *s = suite_create("parallel");
@@ -499,6 +570,7 @@ Suite *parallel_suite(void) {
     tcase_add_test(tm, test_parallel_logits_bit_identical_q4_0);
     tcase_add_test(tm, test_parallel_logits_bit_identical_f16);
     tcase_add_test(tm, test_parallel_two_contexts_at_once);
+    tcase_add_test(tm, test_parallel_weights_move_home_during_two_contexts);
     suite_add_tcase(s, tm);
     return s;
 }

@@ -106,6 +106,38 @@ START_TEST(test_threadpool_repeated_jobs) {
 }
 END_TEST
 
+/* Jobs of more tasks than a range word counts (65535 claim units: tasks are
+ * then claimed in groups) still run every task exactly once. */
+typedef struct big_job {
+    atomic_uchar *hits;
+} big_job;
+
+static void big_task(void *arg, int64_t task, int thread) {
+    (void)thread;
+    atomic_fetch_add(&((big_job *)arg)->hits[task], 1);
+}
+
+START_TEST(test_threadpool_more_tasks_than_units) {
+    enum { N = 200003 };
+    threadpool *tp = NULL;
+    ck_assert_int_eq(tp_create(&tp, 3, false, NULL), HEARTH_OK);
+    big_job job = {calloc(N, sizeof(atomic_uchar))};
+    ck_assert_ptr_nonnull(job.hits);
+    const int64_t counts[] = {65535, 65536, 131071, N};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        for (int64_t i = 0; i < N; i++)
+            atomic_store(&job.hits[i], 0);
+        tp_parallel_for(tp, counts[k], big_task, &job);
+        for (int64_t i = 0; i < N; i++)
+            ck_assert_msg(atomic_load(&job.hits[i]) == (i < counts[k] ? 1 : 0),
+                          "job of %lld tasks: task %lld ran %d times", (long long)counts[k],
+                          (long long)i, (int)atomic_load(&job.hits[i]));
+    }
+    free(job.hits);
+    tp_free(tp);
+}
+END_TEST
+
 /* More threads than this machine has CPUs: still exact, and no deadlock. */
 START_TEST(test_threadpool_more_threads_than_cores) {
     long online = sysconf(_SC_NPROCESSORS_ONLN);
@@ -217,6 +249,7 @@ Suite *threadpool_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_threadpool_every_task_once_1);
+    tcase_add_test(tc, test_threadpool_more_tasks_than_units);
     tcase_add_test(tc, test_threadpool_every_task_once_2);
     tcase_add_test(tc, test_threadpool_every_task_once_3);
     tcase_add_test(tc, test_threadpool_every_task_once_7);
