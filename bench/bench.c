@@ -34,6 +34,7 @@ typedef struct options {
     int reps;
     int json;
     int pin;
+    int no_hugepages; /* hearth_model_params.hugepage_weights = false */
     hearth_isa isa;
     size_t read_bytes;       /* buffer of the bandwidth loop (--read-mib) */
     const char *write_model; /* --write-model PATH: write a synthetic model and exit */
@@ -83,6 +84,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: hearth-bench [-m MODEL[,MODEL...]] [-p N[,N...]] [-n N[,N...]]\n"
             "                    [-t N[,N...]] [-r REPS] [--json | -o json | -o md] [--pin]\n"
+            "                    [--no-hugepages]\n"
             "       hearth-bench --write-model PATH [--type Q4_0|Q8_0|F16|F32]\n"
             "  -m    GGUF models (default: synthetic TinyLlama-shaped Q4_0, written once\n"
             "        under build/bench-models/)\n"
@@ -91,6 +93,7 @@ static void usage(FILE *f) {
             "  -t    thread counts (default and 0: physical cores)\n"
             "  -r    repetitions after one warm-up run (default 5)\n"
             "  --pin pin worker threads to cores\n"
+            "  --no-hugepages  read the weights in place (no move into huge pages)\n"
             "  --read-mib N  buffer of the read-bandwidth loop (default 512; keep it >> L3)\n"
             "  HEARTH_ISA=scalar|avx2|avx512|avx512vnni forces a kernel tier\n"
             "Results on stdout; progress and limits on stderr.\n");
@@ -134,6 +137,8 @@ static int parse_args(int argc, char **argv, options *o) {
             o->json = 0;
         } else if (!strcmp(a, "--pin")) {
             o->pin = 1;
+        } else if (!strcmp(a, "--no-hugepages")) {
+            o->no_hugepages = 1;
         } else if (!v) {
             fprintf(stderr, "hearth-bench: %s needs a value\n", a);
             return 2;
@@ -548,7 +553,9 @@ static int bench_model(const options *o, const char *path, thread_limits *limits
     fprintf(stderr, "hearth-bench: loading %s\n", path);
     double t0 = now_seconds();
     hearth_model *model = NULL;
-    hearth_status st = hearth_model_load(path, NULL, &model);
+    hearth_model_params mp = hearth_model_default_params();
+    mp.hugepage_weights = !o->no_hugepages;
+    hearth_status st = hearth_model_load(path, &mp, &model);
     double load_ms = (now_seconds() - t0) * 1e3;
     if (st != HEARTH_OK)
         return fail(path, st);

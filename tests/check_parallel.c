@@ -459,6 +459,15 @@ static void *ctx_thread(void *p) {
     return NULL;
 }
 
+/* runs[0] and runs[1] on two threads at once. */
+static void run_two_at_once(ctx_run runs[2]) {
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, ctx_thread, &runs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+}
+
 /* Two contexts over one model, decoding at the same time on two threads (each
  * with a 2-thread pool), give the logits of the same runs one after the other:
  * the model is read-only and contexts share nothing. */
@@ -469,11 +478,7 @@ START_TEST(test_parallel_two_contexts_at_once) {
     size_t n = (size_t)(N_PROMPT + N_DECODE) * (size_t)hearth_vocab_size(m);
     float *serial = run_model(m, 2);
     ctx_run runs[2] = {{m, NULL}, {m, NULL}};
-    pthread_t th[2];
-    for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&th[i], NULL, ctx_thread, &runs[i]), 0);
-    for (int i = 0; i < 2; i++)
-        pthread_join(th[i], NULL);
+    run_two_at_once(runs);
     for (int i = 0; i < 2; i++) {
         ck_assert_ptr_nonnull(runs[i].logits);
         ck_assert_msg(memcmp(serial, runs[i].logits, n * sizeof *serial) == 0,
@@ -520,11 +525,7 @@ START_TEST(test_parallel_weights_move_home_during_two_contexts) {
     size_t n = (size_t)(N_PROMPT + N_DECODE) * (size_t)hearth_vocab_size(m);
     float *want = run_model(ref_m, 1);
     ctx_run runs[2] = {{m, NULL}, {m, NULL}};
-    pthread_t th[2];
-    for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&th[i], NULL, ctx_thread, &runs[i]), 0);
-    for (int i = 0; i < 2; i++)
-        pthread_join(th[i], NULL);
+    run_two_at_once(runs);
     for (int i = 0; i < 2; i++) {
         ck_assert_ptr_nonnull(runs[i].logits);
         ck_assert_msg(memcmp(want, runs[i].logits, n * sizeof *want) == 0,

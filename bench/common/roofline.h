@@ -13,14 +13,14 @@ typedef struct roofline_limits {
     double read_gbs;      /* best streaming-read bandwidth, 1e9 bytes/s */
     double fma_gflops;    /* peak f32 FMA rate, 1e9 flop/s (multiply + add = 2) */
     double int8_gops;     /* peak int8 dot-product rate, 1e9 op/s (multiply + add = 2) */
-    const char *read_isa; /* the fastest loop: "avx512", "avx512+prefetch", "avx2", "scalar" */
+    const char *read_isa; /* the fastest loop: "avx512", "avx512+prefetch 4K"/"16K", "avx2", ... */
     const char *int8_isa; /* "avx512vnni", "avx2" (maddubs) or "scalar" */
 } roofline_limits;
 
 /* The streaming-read loops this CPU can run (XOR of every 64-bit word of
  * buf[0..n_words)): fills up to `max` entries and returns how many. On
- * AVX-512 machines two: plain full-width loads, and the same with a software
- * prefetch ahead; a limit is the best of them. */
+ * AVX-512 machines three: plain full-width loads, and the same with a software
+ * prefetch 4 KiB or 16 KiB ahead; a limit is the best of them. */
 typedef uint64_t (*roofline_read_fn)(const uint64_t *buf, size_t n_words);
 int roofline_read_loops(roofline_read_fn *fns, const char **names, int max);
 

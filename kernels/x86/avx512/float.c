@@ -78,6 +78,11 @@ HEARTH_INLINE void tile(elt e, int RM, int RN, int64_t n, float *restrict out, i
         _Pragma("GCC unroll 8") for (int c = 0; c < RN; c++) acc[r][c] = _mm512_setzero_ps();
     const int64_t n16 = n & ~(int64_t)15;
     for (int64_t i = 0; i < n16; i += 16) {
+        /* matrix x vector: each row stream prefetches a line 16 KiB ahead (a
+         * hint, non-temporal; see gather_dot.h) once per 64 bytes */
+        if (RN == 1 && ((size_t)i * elt_bytes(e)) % 64 == 0)
+            _Pragma("GCC unroll 8") for (int r = 0; r < RM; r++) _mm_prefetch(
+                w + (size_t)r * ws + (size_t)i * elt_bytes(e) + 16384, _MM_HINT_NTA);
         __m512 av[MAX_RN];
         _Pragma("GCC unroll 8") for (int c = 0; c < RN; c++) av[c] =
             load16(e, a + (size_t)c * as, i);

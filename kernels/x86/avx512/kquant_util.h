@@ -29,7 +29,7 @@
 /* Single-column dots prefetch the lines of the block KQ512_PREFETCH bytes
  * ahead (a hint: no fault past the matrix; non-temporal, the weights are used
  * once): the hardware prefetchers alone leave DRAM idle part of the time. */
-#define KQ512_PREFETCH 4096
+#define KQ512_PREFETCH 16384
 static inline void kq512_prefetch_block(const void *block, size_t bytes) {
     const char *p = (const char *)block + KQ512_PREFETCH;
     for (size_t o = 0; o < bytes; o += 64)
