@@ -59,6 +59,12 @@ void llama_forward(hearth_ctx *c, const int32_t *tokens, int64_t n, int64_t pos0
  * conversion is of the right type already (q/k/v and gate/up share one). */
 void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
                 int64_t n, bool same_input);
+/* out_i (n, ldos[i]) = x W_i^T for matrices that share the input x (q/k/v,
+ * gate/up): x converted once and, when their activation formats agree, one
+ * parallel job for all of them (prefill.h pf_matmul_q_many); same bits as
+ * fwd_matmul on each. */
+void fwd_matmul_shared(hearth_ctx *c, int n_mats, float *const *outs, const int64_t *ldos,
+                       const weight *const *Ws, const float *x, int64_t n);
 /* cos/sin of the rope angles of positions pos0..pos0+n-1 into c->rope_cos/sin. */
 void fwd_rope_angles(hearth_ctx *c, int64_t pos0, int64_t n);
 /* Rotates adjacent pairs of the first n_rot dims of every head of vec

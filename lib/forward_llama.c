@@ -29,9 +29,10 @@ void llama_forward(hearth_ctx *c, const int32_t *tokens, int64_t n, int64_t pos0
         /* ---- attention block ---- */
         /* xb (n, dim) = rmsnorm(x) * attn_norm */
         pf_rmsnorm(c->tp, k, c->xb, c->x, L->attn_norm.data, dim, n, dim, hp->rms_eps);
-        fwd_matmul(c, c->q, dim, &L->wq, c->xb, n, false);   /* q (n, dim) */
-        fwd_matmul(c, c->k, kv_dim, &L->wk, c->xb, n, true); /* k (n, kv_dim) */
-        fwd_matmul(c, c->v, kv_dim, &L->wv, c->xb, n, true); /* v (n, kv_dim) */
+        /* q (n, dim), k (n, kv_dim), v (n, kv_dim) from the same xb */
+        fwd_matmul_shared(c, 3, (float *const[]){c->q, c->k, c->v},
+                          (const int64_t[]){dim, kv_dim, kv_dim},
+                          (const weight *const[]){&L->wq, &L->wk, &L->wv}, c->xb, n);
         for (int64_t t = 0; t < n; t++) {
             fwd_rope_rotate(c->q + t * dim, hp->n_head, hp->head_dim, hp->n_rot,
                             c->rope_cos + t * half, c->rope_sin + t * half);
@@ -47,8 +48,9 @@ void llama_forward(hearth_ctx *c, const int32_t *tokens, int64_t n, int64_t pos0
         /* ---- feed-forward block (SwiGLU) ---- */
         /* xb (n, dim) = rmsnorm(x) * ffn_norm */
         pf_rmsnorm(c->tp, k, c->xb, c->x, L->ffn_norm.data, dim, n, dim, hp->rms_eps);
-        fwd_matmul(c, c->hb, ff, &L->w_gate, c->xb, n, false); /* hb (n, ff) gate */
-        fwd_matmul(c, c->hb2, ff, &L->w_up, c->xb, n, true);   /* hb2 (n, ff) up */
+        /* hb (n, ff) = gate, hb2 (n, ff) = up, from the same xb */
+        fwd_matmul_shared(c, 2, (float *const[]){c->hb, c->hb2}, (const int64_t[]){ff, ff},
+                          (const weight *const[]){&L->w_gate, &L->w_up}, c->xb, n);
         k->silu_mul(c->hb, c->hb, c->hb2, n * ff);      /* hb = silu(gate) * up */
         fwd_matmul(c, c->xb, dim, &L->w_down, c->hb, n, false); /* xb (n, dim) */
         k->add(c->x, c->x, c->xb, n * dim);              /* residual */

@@ -40,6 +40,33 @@ void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const f
     pf_matmul_q(c->tp, &c->kern, wdata, (int)W->type, W->cols, W->rows, act, n, out, ldo);
 }
 
+void fwd_matmul_shared(hearth_ctx *c, int n_mats, float *const *outs, const int64_t *ldos,
+                       const weight *const *Ws, const float *x, int64_t n) {
+    const int at = hearth_type_traits_of((int)Ws[0]->type)->vec_dot_type;
+    bool one_job = n_mats <= PF_MAX_MATS;
+    for (int i = 0; i < n_mats && one_job; i++)
+        one_job = !pf_use_blas(&c->kern, (int)Ws[i]->type, n) &&
+                  hearth_type_traits_of((int)Ws[i]->type)->vec_dot_type == at &&
+                  Ws[i]->cols == Ws[0]->cols;
+    if (!one_job) { /* mixed activation formats or sgemm tiles: one matmul each */
+        for (int i = 0; i < n_mats; i++)
+            fwd_matmul(c, outs[i], ldos[i], Ws[i], x, n, i > 0);
+        return;
+    }
+    const void *act = x; /* F32 weights take the floats as they are */
+    c->act_type = -1;
+    if (at != HEARTH_TYPE_F32) {
+        pf_quantize(c->tp, &c->kern, (int)Ws[0]->type, x, Ws[0]->cols, Ws[0]->cols, n, c->act);
+        c->act_type = at;
+        act = c->act;
+    }
+    pf_mat mats[PF_MAX_MATS];
+    for (int i = 0; i < n_mats; i++)
+        mats[i] = (pf_mat){weight_bytes(c->tp, Ws[i]), (int)Ws[i]->type, Ws[i]->rows, outs[i],
+                           ldos[i]};
+    pf_matmul_q_many(c->tp, &c->kern, mats, n_mats, Ws[0]->cols, act, n);
+}
+
 /* ---- RoPE --------------------------------------------------------------- */
 
 /* Angle of pair i at position p: p * freq_scale * base^(-2i/n_rot) / rope_freqs[i],

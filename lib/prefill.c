@@ -94,51 +94,75 @@ void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float
 
 /* ---- Matmul ------------------------------------------------------------- */
 
-typedef struct matmul_job {
+/* One matrix of a job: its share of the tasks starts at `first_task`. */
+typedef struct matmul_part {
     hearth_mat_dot_fn mat_dot;
     const char *w;
     size_t w_row;
-    int64_t n_in, n_out, rows;
-    const char *qx;
-    size_t a_row;
-    int64_t n_tok, n_tiles;
+    int64_t n_out, rows, n_chunks, first_task;
     float *y;
     int64_t ldy;
+} matmul_part;
+
+typedef struct matmul_job {
+    matmul_part part[PF_MAX_MATS];
+    int n_parts;
+    int64_t n_in;
+    const char *qx;
+    size_t a_row;
+    int64_t n_tok;
 } matmul_job;
 
-/* Task = one row chunk x one token tile, numbered tile-major: consecutive
- * tasks share the token tile, whose converted activations stay in L2 while the
- * weight rows stream past (measured slightly faster than chunk-major at pp512,
- * on a noisy machine). */
+/* Task = one row chunk x one token tile of one matrix; a matrix's tasks are
+ * numbered tile-major: consecutive tasks share the token tile, whose
+ * converted activations stay in L2 while the weight rows stream past
+ * (measured slightly faster than chunk-major at pp512, on a noisy machine). */
 static void matmul_task(void *arg, int64_t task, int thread) {
+    (void)thread;
     const matmul_job *j = arg;
-    int64_t n_chunks = (j->n_out + j->rows - 1) / j->rows;
-    int64_t tile = task / n_chunks, chunk = task % n_chunks;
-    int64_t r0 = chunk * j->rows, nr = j->n_out - r0 < j->rows ? j->n_out - r0 : j->rows;
-    int64_t c0 = tile * TOKEN_TILE, nc = j->n_tok - c0 < TOKEN_TILE ? j->n_tok - c0 : TOKEN_TILE;
-    j->mat_dot(j->n_in, nr, nc, j->y + c0 * j->ldy + r0, j->ldy, j->w + (size_t)r0 * j->w_row,
-               j->w_row, j->qx + (size_t)c0 * j->a_row, j->a_row);
+    int p = 0;
+    while (p + 1 < j->n_parts && task >= j->part[p + 1].first_task)
+        p++;
+    const matmul_part *m = &j->part[p];
+    const int64_t local = task - m->first_task;
+    const int64_t tile = local / m->n_chunks, chunk = local % m->n_chunks;
+    const int64_t r0 = chunk * m->rows, nr = m->n_out - r0 < m->rows ? m->n_out - r0 : m->rows;
+    const int64_t c0 = tile * TOKEN_TILE,
+                  nc = j->n_tok - c0 < TOKEN_TILE ? j->n_tok - c0 : TOKEN_TILE;
+    m->mat_dot(j->n_in, nr, nc, m->y + c0 * m->ldy + r0, m->ldy, m->w + (size_t)r0 * m->w_row,
+               m->w_row, j->qx + (size_t)c0 * j->a_row, j->a_row);
+}
+
+void pf_matmul_q_many(threadpool *tp, const hearth_kernels *k, const pf_mat *mats, int n_mats,
+                      int64_t n_in, const void *qx, int64_t n_tok) {
+    HEARTH_ASSERT(n_mats >= 1 && n_mats <= PF_MAX_MATS);
+    const int at = hearth_type_traits_of(mats[0].wtype)->vec_dot_type;
+    matmul_job j = {.n_parts = n_mats, .n_in = n_in, .qx = qx,
+                    .a_row = hearth_row_bytes(at, n_in), .n_tok = n_tok};
+    const int64_t n_tiles = ceil_div(n_tok, TOKEN_TILE);
+    int64_t n_tasks = 0;
+    for (int i = 0; i < n_mats; i++) {
+        HEARTH_ASSERT(hearth_type_traits_of(mats[i].wtype)->vec_dot_type == at &&
+                      k->mat_dot[mats[i].wtype]);
+        matmul_part *m = &j.part[i];
+        m->mat_dot = k->mat_dot[mats[i].wtype];
+        m->w = mats[i].w;
+        m->w_row = hearth_row_bytes(mats[i].wtype, n_in);
+        m->n_out = mats[i].n_out;
+        m->rows = rows_per_chunk(mats[i].n_out, n_tok); /* each matrix's own grid */
+        m->n_chunks = ceil_div(mats[i].n_out, m->rows);
+        m->first_task = n_tasks;
+        m->y = mats[i].y;
+        m->ldy = mats[i].ldy;
+        n_tasks += m->n_chunks * n_tiles;
+    }
+    tp_parallel_for(tp, n_tasks, matmul_task, &j);
 }
 
 void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
                  int64_t n_out, const void *qx, int64_t n_tok, float *y, int64_t ldy) {
-    int at = hearth_type_traits_of(wtype)->vec_dot_type;
-    HEARTH_ASSERT(at >= 0 && k->mat_dot[wtype]);
-    matmul_job j = {
-        .mat_dot = k->mat_dot[wtype],
-        .w = w,
-        .w_row = hearth_row_bytes(wtype, n_in),
-        .n_in = n_in,
-        .n_out = n_out,
-        .rows = rows_per_chunk(n_out, n_tok),
-        .qx = qx,
-        .a_row = hearth_row_bytes(at, n_in),
-        .n_tok = n_tok,
-        .n_tiles = ceil_div(n_tok, TOKEN_TILE),
-        .y = y,
-        .ldy = ldy,
-    };
-    tp_parallel_for(tp, ceil_div(n_out, j.rows) * j.n_tiles, matmul_task, &j);
+    const pf_mat m = {w, wtype, n_out, y, ldy};
+    pf_matmul_q_many(tp, k, &m, 1, n_in, qx, n_tok);
 }
 
 /* ---- BLAS path ------------------------------------------------------------ */

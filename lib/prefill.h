@@ -39,6 +39,21 @@ void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float
 void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
                  int64_t n_out, const void *qx, int64_t n_tok, float *y, int64_t ldy);
 
+/* Matrices that multiply the same activations (q/k/v, gate/up) run as one job
+ * (one handoff and one end-of-job wait instead of several): each keeps the
+ * task grid it has alone, so the results are pf_matmul_q's bits. All must have
+ * the same activation format and n_in values per row. */
+enum { PF_MAX_MATS = 3 };
+typedef struct pf_mat {
+    const void *w;
+    int wtype;
+    int64_t n_out;
+    float *y;    /* y[t][o], row stride ldy floats */
+    int64_t ldy;
+} pf_mat;
+void pf_matmul_q_many(threadpool *tp, const hearth_kernels *k, const pf_mat *mats, int n_mats,
+                      int64_t n_in, const void *qx, int64_t n_tok);
+
 /* Per-thread scratch of the parallel stages (attention rows, weight chunks
  * converted to float for BLAS), sized once per context. Thread i owns floats
  * [i * floats_per_thread, (i + 1) * floats_per_thread) of mem. */

@@ -40,6 +40,7 @@ static inline __attribute__((always_inline)) void q6k_decode(const block_q6_K *b
     _Pragma("GCC unroll 2")
     for (int h = 0; h < 2; h++) {
         __m512i l = _mm512_loadu_si512(b->ql + 64 * h);
+        __asm__("" : "+v"(l)); /* one load: see gather_dot.h */
         __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qh + 32 * h)));
         o->lv[2 * h] = _mm512_or_si512(_mm512_and_si512(l, low4),
                                        _mm512_and_si512(_mm512_sllv_epi16(hb, shl), top2));
