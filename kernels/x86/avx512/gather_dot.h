@@ -184,8 +184,13 @@ HEARTH_INLINE void g_row_step(g_kind kind, __m512 *acc, const char *q, int k, co
         G_PREFETCH_AHEAD(q);
         x = _mm512_loadu_si512(q);
         /* the bytes past the first 64: 8 (4 Q4_0 blocks) or 4 (2 Q8_0 blocks) */
-        y = kind == G_Q8_0 ? _mm512_castsi128_si512(_mm_cvtsi32_si128(*(const int *)(q + 64)))
-                           : _mm512_castsi128_si512(_mm_loadl_epi64((const __m128i *)(q + 64)));
+        if (kind == G_Q8_0) {
+            int32_t tail; /* unaligned: through memcpy */
+            memcpy(&tail, q + 64, sizeof tail);
+            y = _mm512_castsi128_si512(_mm_cvtsi32_si128(tail));
+        } else {
+            y = _mm512_castsi128_si512(_mm_loadl_epi64((const __m128i *)(q + 64)));
+        }
     } else {
         const size_t bytes = (size_t)k * g_block_bytes(kind); /* < 64 */
         x = _mm512_maskz_loadu_epi8((__mmask64)((1ull << bytes) - 1), q);
