@@ -111,37 +111,43 @@ static int64_t claim_unit(task_range *r, uint32_t epoch, bool from_back) {
     }
 }
 
-/* Runs the tasks of one unit; the last task of the job wakes a sleeping caller. */
-static void run_unit(threadpool *tp, tp_task_fn fn, void *arg, int64_t unit, int64_t n,
-                     int64_t u, int thread) {
+/* Runs the tasks of one unit; returns how many. */
+static int64_t run_unit(tp_task_fn fn, void *arg, int64_t unit, int64_t n, int64_t u,
+                        int thread) {
     const int64_t t0 = u * unit, t1 = t0 + unit < n ? t0 + unit : n;
     for (int64_t task = t0; task < t1; task++)
         fn(arg, task, thread);
-    /* seq_cst on both sides (here and the caller's caller_sleeping store) so
-     * that either it sees the count or we see it sleeping. */
-    if (atomic_fetch_add(&tp->n_done, t1 - t0) + (t1 - t0) == n && thread != 0 &&
-        atomic_load(&tp->caller_sleeping)) {
-        pthread_mutex_lock(&tp->lock);
-        pthread_cond_signal(&tp->done);
-        pthread_mutex_unlock(&tp->lock);
-    }
+    return t1 - t0;
 }
 
 /* Runs units of job `epoch`: this thread's own range front to back, then the
  * others' from their backs, until none are left (or the job is already over,
- * for a worker that woke late). */
+ * for a worker that woke late). The finished tasks are counted once at the
+ * end, not per unit: n_done is the one line every thread writes, and adding
+ * to it per unit bounced it between the cores dozens of times per matmul.
+ * The thread that completes the job wakes a sleeping caller. */
 static void run_tasks(threadpool *tp, uint32_t epoch, int thread) {
     tp_task_fn fn = atomic_load_explicit(&tp->fn, memory_order_relaxed);
     void *arg = atomic_load_explicit(&tp->arg, memory_order_relaxed);
     const int64_t n = atomic_load_explicit(&tp->n_tasks, memory_order_relaxed);
     const int64_t unit = atomic_load_explicit(&tp->unit, memory_order_relaxed);
-    int64_t u;
+    int64_t u, done = 0;
     while ((u = claim_unit(&tp->ranges[thread], epoch, false)) >= 0)
-        run_unit(tp, fn, arg, unit, n, u, thread);
+        done += run_unit(fn, arg, unit, n, u, thread);
     for (int k = 1; k < tp->n_threads; k++) {
         task_range *victim = &tp->ranges[(thread + k) % tp->n_threads];
         while ((u = claim_unit(victim, epoch, true)) >= 0)
-            run_unit(tp, fn, arg, unit, n, u, thread);
+            done += run_unit(fn, arg, unit, n, u, thread);
+    }
+    if (done == 0)
+        return;
+    /* seq_cst on both sides (here and the caller's caller_sleeping store) so
+     * that either it sees the count or we see it sleeping. */
+    if (atomic_fetch_add(&tp->n_done, done) + done == n && thread != 0 &&
+        atomic_load(&tp->caller_sleeping)) {
+        pthread_mutex_lock(&tp->lock);
+        pthread_cond_signal(&tp->done);
+        pthread_mutex_unlock(&tp->lock);
     }
 }
 

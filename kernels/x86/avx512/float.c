@@ -78,11 +78,21 @@ HEARTH_INLINE void tile(elt e, int RM, int RN, int64_t n, float *restrict out, i
         _Pragma("GCC unroll 8") for (int c = 0; c < RN; c++) acc[r][c] = _mm512_setzero_ps();
     const int64_t n16 = n & ~(int64_t)15;
     for (int64_t i = 0; i < n16; i += 16) {
-        /* matrix x vector: each row stream prefetches a line 16 KiB ahead (a
-         * hint, non-temporal; see gather_dot.h) once per 64 bytes */
-        if (RN == 1 && ((size_t)i * elt_bytes(e)) % 64 == 0)
-            _Pragma("GCC unroll 8") for (int r = 0; r < RM; r++) _mm_prefetch(
-                w + (size_t)r * ws + (size_t)i * elt_bytes(e) + 16384, _MM_HINT_NTA);
+        /* matrix x vector: the RM rows are read side by side, so 16 KiB ahead
+         * in reading order is 16 KiB / RM along each row, continuing into the
+         * next group of RM rows past a row's end (a plain 16 KiB offset lands
+         * in the rows of this group for rows shorter than 16 KiB: most of it
+         * wasted). Once per 64 bytes; a hint, non-temporal (gather_dot.h). */
+        if (RN == 1 && ((size_t)i * elt_bytes(e)) % 64 == 0) {
+            size_t off = (size_t)i * elt_bytes(e) + 16384 / RM;
+            const char *g = w;
+            if (off >= (size_t)n * elt_bytes(e)) {
+                off -= (size_t)n * elt_bytes(e);
+                g += (size_t)RM * ws;
+            }
+            _Pragma("GCC unroll 8") for (int r = 0; r < RM; r++)
+                _mm_prefetch(g + (size_t)r * ws + off, _MM_HINT_NTA);
+        }
         __m512 av[MAX_RN];
         _Pragma("GCC unroll 8") for (int c = 0; c < RN; c++) av[c] =
             load16(e, a + (size_t)c * as, i);

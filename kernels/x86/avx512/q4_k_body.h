@@ -15,8 +15,24 @@
  * once per column and call. Every (row, column) goes through the same float
  * operations in the same order whatever the tile, so mat_dot gives vec_dot's
  * bits for every output.
+ *
+ * Q5_K is the same kernel with a fifth bit (Q45_FIFTH_BIT, set by the q5_k.c
+ * files): bit 4 of value l of sub-block j is bit j of qh[l]; qh is broadcast
+ * like a chunk of qs, one byte test per chunk picks the values whose bit is
+ * set and a masked add puts 16 on them. Levels 0..31: maddubs pairs stay
+ * <= 2*31*128, and scales, mins and d/dmin are Q4_K's.
  */
 #include "kquant_util.h"
+
+#ifdef Q45_FIFTH_BIT
+#define Q45_BLOCK block_q5_K
+#define Q45_VEC_DOT KQ512_NAME(hearth_vec_dot_q5_k_q8_k)
+#define Q45_MAT_DOT KQ512_NAME(hearth_mat_dot_q5_k_q8_k)
+#else
+#define Q45_BLOCK block_q4_K
+#define Q45_VEC_DOT KQ512_NAME(hearth_vec_dot_q4_k_q8_k)
+#define Q45_MAT_DOT KQ512_NAME(hearth_mat_dot_q4_k_q8_k)
+#endif
 
 /* A decoded weight block. */
 typedef struct {
@@ -35,7 +51,7 @@ static const uint16_t q4k_sc_ctl[4][32] __attribute__((aligned(64))) = {Q4K_CTL(
 #undef Q4K_CTL
 #undef Q4K_C8
 
-static inline __attribute__((always_inline)) void q4k_decode(const block_q4_K *b, q4k_w *o) {
+static inline __attribute__((always_inline)) void q4k_decode(const Q45_BLOCK *b, q4k_w *o) {
     /* bytes [sc0..7 | m0..7] from the 12 packed bytes (reads 16: the last 4
      * are qs of the same block) */
     __m128i v = _mm_loadu_si128((const __m128i *)b->scales);
@@ -57,6 +73,16 @@ static inline __attribute__((always_inline)) void q4k_decode(const block_q4_K *b
         __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qs + 32 * c)));
         o->lv[c] = _mm512_and_si512(_mm512_srlv_epi16(q, shift), _mm512_set1_epi8(0x0f));
     }
+#ifdef Q45_FIFTH_BIT
+    const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)b->qh));
+    _Pragma("GCC unroll 8")
+    for (int c = 0; c < 4; c++) {
+        const __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * c))),
+                                               _mm256_set1_epi8((char)(1 << (2 * c + 1))), 1);
+        o->lv[c] = _mm512_mask_add_epi8(o->lv[c], _mm512_test_epi8_mask(qh, bit), o->lv[c],
+                                        _mm512_set1_epi8(16));
+    }
+#endif
     uint32_t dpair;
     memcpy(&dpair, &b->d, 4); /* d, dmin adjacent */
     o->dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dpair));
@@ -93,7 +119,7 @@ static inline float q4k_result(__m512 acc, __m128 acc_m) {
 enum { Q4K_PREP_BLOCKS = 64, Q4K_COLS = 16 };
 
 /* One row against C columns (C <= 8), the decoded block reused across them. */
-static inline __attribute__((always_inline)) void q4k_tile(int64_t nb, int C, const block_q4_K *w, const block_q8_K *const *a,
+static inline __attribute__((always_inline)) void q4k_tile(int64_t nb, int C, const Q45_BLOCK *w, const block_q8_K *const *a,
                             const __m128i *bs8, float *out, int64_t ldo) {
     __m512 acc[8];
     __m128 acc_m[8];
@@ -119,14 +145,14 @@ static inline __attribute__((always_inline)) void q4k_tile(int64_t nb, int C, co
         out[k * ldo] = q4k_result(acc[k], acc_m[k]);
 }
 
-void KQ512_NAME(hearth_vec_dot_q4_k_q8_k)(KQ_VEC_DOT_ARGS) {
+void Q45_VEC_DOT(KQ_VEC_DOT_ARGS) {
     const block_q8_K *cols[1] = {a};
     q4k_tile(n / QK_K, 1, w, cols, NULL, out, 1);
 }
 
 /* Column groups of 16 (their activations stay in L2) with their sub-block sums
  * prepared; each row meets 8 (then 4, then 1) columns at a time. */
-void KQ512_NAME(hearth_mat_dot_q4_k_q8_k)(KQ_MAT_DOT_ARGS) {
+void Q45_MAT_DOT(KQ_MAT_DOT_ARGS) {
     const int64_t nb = n / QK_K;
     __m128i prep[Q4K_COLS * Q4K_PREP_BLOCKS];
     const bool use_prep = nb <= Q4K_PREP_BLOCKS;
@@ -139,7 +165,7 @@ void KQ512_NAME(hearth_mat_dot_q4_k_q8_k)(KQ_MAT_DOT_ARGS) {
                 prep[(c - c0) * Q4K_PREP_BLOCKS + ib] = q4k_bsum8(&cols[c - c0][ib]);
         }
         for (int64_t r = 0; r < nr; r++) {
-            const block_q4_K *row = (const void *)((const char *)w + r * w_stride);
+            const Q45_BLOCK *row = (const void *)((const char *)w + r * w_stride);
             int64_t c = c0;
             for (; c + 8 <= c1; c += 8)
                 q4k_tile(nb, 8, row, cols + (c - c0),

@@ -1,8 +1,9 @@
 /* patch_kquants.c - the avx512vnni slots of the K-quant family (Q2_K..Q6_K, Q8_K, IQ4_XS).
  *
- * Called by this tier's patch.c after its own slots. Q4_K and Q6_K: the avx512
+ * Called by this tier's patch.c after its own slots. Q4_K, Q5_K and Q6_K: the avx512
  * kernels compiled with vpdpwssd (one instruction for the scaled sum of each
- * sub-block's pair products); the other types keep the AVX2 kernels.
+ * sub-block's pair products); IQ4_XS: a VNNI-only kernel (iq4_xs.c); Q2_K and
+ * Q3_K keep the AVX2 kernels.
  */
 #include "../../kernels.h"
 #include "../../ref/kquant_util.h" /* the K-quant kernel prototypes */
@@ -10,6 +11,10 @@
 void hearth_kernels_patch_avx512vnni_kquants(hearth_kernels *k) {
     k->vec_dot[HEARTH_TYPE_Q4_K] = hearth_vec_dot_q4_k_q8_k_avx512vnni;
     k->mat_dot[HEARTH_TYPE_Q4_K] = hearth_mat_dot_q4_k_q8_k_avx512vnni;
+    k->vec_dot[HEARTH_TYPE_Q5_K] = hearth_vec_dot_q5_k_q8_k_avx512vnni;
+    k->mat_dot[HEARTH_TYPE_Q5_K] = hearth_mat_dot_q5_k_q8_k_avx512vnni;
     k->vec_dot[HEARTH_TYPE_Q6_K] = hearth_vec_dot_q6_k_q8_k_avx512vnni;
     k->mat_dot[HEARTH_TYPE_Q6_K] = hearth_mat_dot_q6_k_q8_k_avx512vnni;
+    k->vec_dot[HEARTH_TYPE_IQ4_XS] = hearth_vec_dot_iq4_xs_q8_k_avx512vnni;
+    k->mat_dot[HEARTH_TYPE_IQ4_XS] = hearth_mat_dot_iq4_xs_q8_k_avx512vnni;
 }
