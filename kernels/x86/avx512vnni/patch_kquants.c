@@ -1,14 +1,18 @@
 /* patch_kquants.c - the avx512vnni slots of the K-quant family (Q2_K..Q6_K, Q8_K, IQ4_XS).
  *
- * Called by this tier's patch.c after its own slots. Q4_K, Q5_K and Q6_K: the avx512
+ * Called by this tier's patch.c after its own slots. Q2_K..Q6_K: the avx512
  * kernels compiled with vpdpwssd (one instruction for the scaled sum of each
- * sub-block's pair products); IQ4_XS: a VNNI-only kernel (iq4_xs.c); Q2_K and
- * Q3_K keep the AVX2 kernels.
+ * sub-block's pair products); IQ4_XS: a VNNI-only kernel (iq4_xs.c); the Q8_K
+ * quantizer stays AVX2.
  */
 #include "../../kernels.h"
 #include "../../ref/kquant_util.h" /* the K-quant kernel prototypes */
 
 void hearth_kernels_patch_avx512vnni_kquants(hearth_kernels *k) {
+    k->vec_dot[HEARTH_TYPE_Q2_K] = hearth_vec_dot_q2_k_q8_k_avx512vnni;
+    k->mat_dot[HEARTH_TYPE_Q2_K] = hearth_mat_dot_q2_k_q8_k_avx512vnni;
+    k->vec_dot[HEARTH_TYPE_Q3_K] = hearth_vec_dot_q3_k_q8_k_avx512vnni;
+    k->mat_dot[HEARTH_TYPE_Q3_K] = hearth_mat_dot_q3_k_q8_k_avx512vnni;
     k->vec_dot[HEARTH_TYPE_Q4_K] = hearth_vec_dot_q4_k_q8_k_avx512vnni;
     k->mat_dot[HEARTH_TYPE_Q4_K] = hearth_mat_dot_q4_k_q8_k_avx512vnni;
     k->vec_dot[HEARTH_TYPE_Q5_K] = hearth_vec_dot_q5_k_q8_k_avx512vnni;
