@@ -1,6 +1,8 @@
 /* attn.c - AVX-512 tiles of batch attention: the product C (+)= A.B (scores
- * and weighted sums). The transpositions stay the AVX2 tier's (a small share
- * of the work); the softmax is in ops.c.
+ * and weighted sums), and the transposition of F16 key blocks to float
+ * columns (16 x 16 blocks in registers; it cost more than the scores
+ * themselves at decode with the AVX2 tier's 8 x 8 blocks). The softmax is in
+ * ops.c.
  *
  * gemm: register tiles of 4 rows x 64 columns (16 accumulators of 16 lanes;
  * 4 rows fit the 4- and 8-query-head groups of common GQA models); for each
@@ -11,10 +13,17 @@
  * mask (all set unless ragged), so nothing past n is touched.
  */
 #include "../avx2/avx2.h"
+#include "../../transpose_body.h"
 
 void hearth_gemm_f32_avx512(int64_t m, int64_t n, int64_t k, const float *restrict a,
                             int64_t lda, const float *restrict b, int64_t ldb, float *restrict c,
                             int64_t ldc, bool accumulate);
+void hearth_transpose_f16_f32_avx512(float *restrict dst, int64_t ldd,
+                                     const hearth_f16 *restrict src, size_t src_stride,
+                                     int64_t n_rows, int64_t n_cols);
+void hearth_transpose_f16_f32_avx2(float *restrict dst, int64_t ldd,
+                                   const hearth_f16 *restrict src, size_t src_stride,
+                                   int64_t n_rows, int64_t n_cols);
 
 /* ---- gemm ----------------------------------------------------------------- */
 
@@ -79,4 +88,58 @@ void hearth_gemm_f32_avx512(int64_t m, int64_t n, int64_t k, const float *restri
             tile(R, nj, k, a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, accumulate);
         }
     }
+}
+
+/* ---- Transposition ------------------------------------------------------- */
+
+/* Columns of the 16 x 16 block r[0..15] (row i = r[i]) into o[0..15]: pairs
+ * of rows interleaved, then quads (after which 128-bit lane L of b[4i + j]
+ * holds column 4L + j of rows 4i..4i+3), then the lanes gathered. */
+HEARTH_INLINE void transpose16(const __m512 r[16], __m512 o[16]) {
+    __m512 a[16], b[16];
+    for (int i = 0; i < 8; i++) {
+        a[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        a[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        const __m512d *q = (const __m512d *)(a + 4 * i);
+        b[4 * i + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(q[0], q[2]));
+        b[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(q[0], q[2]));
+        b[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(q[1], q[3]));
+        b[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(q[1], q[3]));
+    }
+    for (int j = 0; j < 4; j++) {
+        const __m512 e0 = _mm512_shuffle_f32x4(b[j], b[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
+        const __m512 e1 = _mm512_shuffle_f32x4(b[j], b[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
+        const __m512 f0 = _mm512_shuffle_f32x4(b[8 + j], b[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
+        const __m512 f1 = _mm512_shuffle_f32x4(b[8 + j], b[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
+        o[j] = _mm512_shuffle_f32x4(e0, f0, _MM_SHUFFLE(2, 0, 2, 0));
+        o[4 + j] = _mm512_shuffle_f32x4(e1, f1, _MM_SHUFFLE(2, 0, 2, 0));
+        o[8 + j] = _mm512_shuffle_f32x4(e0, f0, _MM_SHUFFLE(3, 1, 3, 1));
+        o[12 + j] = _mm512_shuffle_f32x4(e1, f1, _MM_SHUFFLE(3, 1, 3, 1));
+    }
+}
+
+HEARTH_INLINE __m512 load_f16x16(const hearth_f16 *p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+}
+
+/* Whole groups of 16 rows here; the last n_rows % 16 rows through the AVX2
+ * tier's 8 x 8 blocks (the same values: a transposition only copies). */
+void hearth_transpose_f16_f32_avx512(float *restrict dst, int64_t ldd,
+                                     const hearth_f16 *restrict src, size_t src_stride,
+                                     int64_t n_rows, int64_t n_cols) {
+    const int64_t rows16 = n_rows / 16 * 16;
+    {
+        const int64_t n_rows_all = n_rows;
+        n_rows = rows16;
+        HEARTH_TRANSPOSE_BODY(hearth_f16, 16, __m512, load_f16x16, transpose16, _mm512_storeu_ps,
+                              avx2_h2f)
+        n_rows = n_rows_all;
+    }
+    if (rows16 < n_rows)
+        hearth_transpose_f16_f32_avx2(dst + rows16, ldd,
+                                      (const hearth_f16 *)((const char *)src +
+                                                           (size_t)rows16 * src_stride),
+                                      src_stride, n_rows - rows16, n_cols);
 }
