@@ -69,4 +69,51 @@ static inline const block_q8_K *kq512_col(const void *a, size_t a_stride, int64_
     return (const block_q8_K *)((const char *)a + c * a_stride);
 }
 
+/* Sums of the 8 sub-blocks of 32 activations as int16 (|sum| <= 32 * 127). */
+static inline __m128i kq512_bsum8(const block_q8_K *a) {
+    return _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)a->bsums),
+                          _mm_loadu_si128((const __m128i *)(a->bsums + 8)));
+}
+
+/* Sub-block sums prepared once per call for up to KQ512_PREP_BLOCKS blocks of
+ * each of the KQ512_COLS columns of a group (16 KiB); longer rows compute
+ * them per use (the same integers). */
+enum { KQ512_PREP_BLOCKS = 64, KQ512_COLS = 16 };
+
+/* The body of every K-quant mat_dot (inside a function with KQ_MAT_DOT_ARGS):
+ * column groups of KQ512_COLS (their activations stay in L2), each row meeting
+ * 8, then 4, then 1 of them at a time through
+ *   TILE(nb, C, row, cols, bs8, out, ldo)
+ * where bs8 is the group's prepared sub-block sums when PREP is true (and the
+ * row short enough), else NULL. A tile computes each column as vec_dot does. */
+#define KQ512_MAT_DOT_BODY(TILE, PREP)                                                   \
+    const int64_t nb = n / QK_K;                                                         \
+    __m128i prep[(PREP) ? KQ512_COLS * KQ512_PREP_BLOCKS : 1];                           \
+    const bool use_prep = (PREP) && nb <= KQ512_PREP_BLOCKS;                             \
+    for (int64_t c0 = 0; c0 < nc; c0 += KQ512_COLS) {                                    \
+        const int64_t c1 = c0 + KQ512_COLS < nc ? c0 + KQ512_COLS : nc;                  \
+        const block_q8_K *cols[KQ512_COLS];                                              \
+        for (int64_t c = c0; c < c1; c++) {                                              \
+            cols[c - c0] = kq512_col(a, a_stride, c);                                    \
+            for (int64_t ib = 0; use_prep && ib < nb; ib++)                              \
+                prep[(c - c0) * KQ512_PREP_BLOCKS + ib] = kq512_bsum8(&cols[c - c0][ib]); \
+        }                                                                                \
+        for (int64_t r = 0; r < nr; r++) {                                               \
+            const void *row = (const char *)w + r * w_stride;                            \
+            int64_t c = c0;                                                              \
+            for (; c + 8 <= c1; c += 8)                                                  \
+                TILE(nb, 8, row, cols + (c - c0),                                        \
+                     use_prep ? prep + (c - c0) * KQ512_PREP_BLOCKS : NULL,              \
+                     out + c * ldo + r, ldo);                                            \
+            for (; c + 4 <= c1; c += 4)                                                  \
+                TILE(nb, 4, row, cols + (c - c0),                                        \
+                     use_prep ? prep + (c - c0) * KQ512_PREP_BLOCKS : NULL,              \
+                     out + c * ldo + r, ldo);                                            \
+            for (; c < c1; c++)                                                          \
+                TILE(nb, 1, row, cols + (c - c0),                                        \
+                     use_prep ? prep + (c - c0) * KQ512_PREP_BLOCKS : NULL,              \
+                     out + c * ldo + r, ldo);                                            \
+        }                                                                                \
+    }
+
 #endif /* HEARTH_KQUANT_AVX512_UTIL_H */

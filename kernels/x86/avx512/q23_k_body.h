@@ -148,26 +148,20 @@ static inline __attribute__((always_inline)) void k23_tile(bool Q3, int64_t nb, 
         out[k * ldo] = kq512_hsum_ps(acc[k]) - k23_hsum256(acc_c[k]);
 }
 
-/* Column groups of 16 (their activations stay in L2); each row meets 8 (then
- * 4, then 1) columns at a time. */
-static inline __attribute__((always_inline)) void k23_mat_dot(bool Q3, KQ_MAT_DOT_ARGS) {
-    const int64_t nb = n / QK_K;
-    for (int64_t c0 = 0; c0 < nc; c0 += 16) {
-        const int64_t c1 = c0 + 16 < nc ? c0 + 16 : nc;
-        const block_q8_K *cols[16];
-        for (int64_t c = c0; c < c1; c++)
-            cols[c - c0] = kq512_col(a, a_stride, c);
-        for (int64_t r = 0; r < nr; r++) {
-            const char *row = (const char *)w + r * w_stride;
-            int64_t c = c0;
-            for (; c + 8 <= c1; c += 8)
-                k23_tile(Q3, nb, 8, row, cols + (c - c0), out + c * ldo + r, ldo);
-            for (; c + 4 <= c1; c += 4)
-                k23_tile(Q3, nb, 4, row, cols + (c - c0), out + c * ldo + r, ldo);
-            for (; c < c1; c++)
-                k23_tile(Q3, nb, 1, row, cols + (c - c0), out + c * ldo + r, ldo);
-        }
-    }
+/* The two formats' tiles in the shape KQ512_MAT_DOT_BODY calls (no prepared sums). */
+static inline __attribute__((always_inline)) void k2_tile(int64_t nb, int C, const void *w,
+                                                          const block_q8_K *const *a,
+                                                          const __m128i *unused, float *out,
+                                                          int64_t ldo) {
+    (void)unused;
+    k23_tile(false, nb, C, w, a, out, ldo);
+}
+static inline __attribute__((always_inline)) void k3_tile(int64_t nb, int C, const void *w,
+                                                          const block_q8_K *const *a,
+                                                          const __m128i *unused, float *out,
+                                                          int64_t ldo) {
+    (void)unused;
+    k23_tile(true, nb, C, w, a, out, ldo);
 }
 
 void KQ512_NAME(hearth_vec_dot_q2_k_q8_k)(KQ_VEC_DOT_ARGS) {
@@ -176,7 +170,7 @@ void KQ512_NAME(hearth_vec_dot_q2_k_q8_k)(KQ_VEC_DOT_ARGS) {
 }
 
 void KQ512_NAME(hearth_mat_dot_q2_k_q8_k)(KQ_MAT_DOT_ARGS) {
-    k23_mat_dot(false, n, nr, nc, out, ldo, w, w_stride, a, a_stride);
+    KQ512_MAT_DOT_BODY(k2_tile, false)
 }
 
 void KQ512_NAME(hearth_vec_dot_q3_k_q8_k)(KQ_VEC_DOT_ARGS) {
@@ -185,5 +179,5 @@ void KQ512_NAME(hearth_vec_dot_q3_k_q8_k)(KQ_VEC_DOT_ARGS) {
 }
 
 void KQ512_NAME(hearth_mat_dot_q3_k_q8_k)(KQ_MAT_DOT_ARGS) {
-    k23_mat_dot(true, n, nr, nc, out, ldo, w, w_stride, a, a_stride);
+    KQ512_MAT_DOT_BODY(k3_tile, false)
 }

@@ -88,12 +88,6 @@ static inline __attribute__((always_inline)) void q4k_decode(const Q45_BLOCK *b,
     o->dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dpair));
 }
 
-/* Sums of the 8 sub-blocks of 32 activations as int16 (|sum| <= 4096). */
-static inline __m128i q4k_bsum8(const block_q8_K *a) {
-    return _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)a->bsums),
-                          _mm_loadu_si128((const __m128i *)(a->bsums + 8)));
-}
-
 /* acc += d*da * sum_j sc_j (q . a)_j lane-wise; acc_m += dmin*da * mins . bsum8. */
 static inline __attribute__((always_inline)) void q4k_step(const q4k_w *w, const int8_t *qs, float da, __m128i bs8, __m512 *acc,
                             __m128 *acc_m) {
@@ -113,11 +107,6 @@ static inline float q4k_result(__m512 acc, __m128 acc_m) {
     return kq512_hsum_ps(acc) - kq512_hsum128_ps(acc_m);
 }
 
-/* Sub-block sums prepared once per call for up to Q4K_PREP_BLOCKS blocks of
- * each of up to 16 columns (16 KiB); longer rows compute them per use (the
- * same integers). */
-enum { Q4K_PREP_BLOCKS = 64, Q4K_COLS = 16 };
-
 /* One row against C columns (C <= 8), the decoded block reused across them. */
 static inline __attribute__((always_inline)) void q4k_tile(int64_t nb, int C, const Q45_BLOCK *w, const block_q8_K *const *a,
                             const __m128i *bs8, float *out, int64_t ldo) {
@@ -136,7 +125,7 @@ static inline __attribute__((always_inline)) void q4k_tile(int64_t nb, int C, co
         _Pragma("GCC unroll 8")
         for (int k = 0; k < C; k++) {
             const block_q8_K *ak = &a[k][ib];
-            __m128i s = bs8 ? _mm_load_si128(&bs8[k * Q4K_PREP_BLOCKS + ib]) : q4k_bsum8(ak);
+            __m128i s = bs8 ? _mm_load_si128(&bs8[k * KQ512_PREP_BLOCKS + ib]) : kq512_bsum8(ak);
             q4k_step(&d, ak->qs, ak->d, s, &acc[k], &acc_m[k]);
         }
     }
@@ -150,35 +139,6 @@ void Q45_VEC_DOT(KQ_VEC_DOT_ARGS) {
     q4k_tile(n / QK_K, 1, w, cols, NULL, out, 1);
 }
 
-/* Column groups of 16 (their activations stay in L2) with their sub-block sums
- * prepared; each row meets 8 (then 4, then 1) columns at a time. */
 void Q45_MAT_DOT(KQ_MAT_DOT_ARGS) {
-    const int64_t nb = n / QK_K;
-    __m128i prep[Q4K_COLS * Q4K_PREP_BLOCKS];
-    const bool use_prep = nb <= Q4K_PREP_BLOCKS;
-    for (int64_t c0 = 0; c0 < nc; c0 += Q4K_COLS) {
-        const int64_t c1 = c0 + Q4K_COLS < nc ? c0 + Q4K_COLS : nc;
-        const block_q8_K *cols[Q4K_COLS];
-        for (int64_t c = c0; c < c1; c++) {
-            cols[c - c0] = kq512_col(a, a_stride, c);
-            for (int64_t ib = 0; use_prep && ib < nb; ib++)
-                prep[(c - c0) * Q4K_PREP_BLOCKS + ib] = q4k_bsum8(&cols[c - c0][ib]);
-        }
-        for (int64_t r = 0; r < nr; r++) {
-            const Q45_BLOCK *row = (const void *)((const char *)w + r * w_stride);
-            int64_t c = c0;
-            for (; c + 8 <= c1; c += 8)
-                q4k_tile(nb, 8, row, cols + (c - c0),
-                         use_prep ? prep + (c - c0) * Q4K_PREP_BLOCKS : NULL, out + c * ldo + r,
-                         ldo);
-            for (; c + 4 <= c1; c += 4)
-                q4k_tile(nb, 4, row, cols + (c - c0),
-                         use_prep ? prep + (c - c0) * Q4K_PREP_BLOCKS : NULL, out + c * ldo + r,
-                         ldo);
-            for (; c < c1; c++)
-                q4k_tile(nb, 1, row, cols + (c - c0),
-                         use_prep ? prep + (c - c0) * Q4K_PREP_BLOCKS : NULL, out + c * ldo + r,
-                         ldo);
-        }
-    }
+    KQ512_MAT_DOT_BODY(q4k_tile, true)
 }

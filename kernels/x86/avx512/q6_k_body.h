@@ -72,7 +72,9 @@ static inline __attribute__((always_inline)) void q6k_step(const q6k_w *w, const
 static inline __attribute__((always_inline)) void q6k_tile(int64_t nb, int C,
                                                            const block_q6_K *w,
                                                            const block_q8_K *const *a,
-                                                           float *out, int64_t ldo) {
+                                                           const __m128i *unused, float *out,
+                                                           int64_t ldo) {
+    (void)unused; /* no prepared sums: the shape KQ512_MAT_DOT_BODY calls */
     __m512 acc[8];
     _Pragma("GCC unroll 8")
     for (int k = 0; k < C; k++)
@@ -93,27 +95,9 @@ static inline __attribute__((always_inline)) void q6k_tile(int64_t nb, int C,
 
 void KQ512_NAME(hearth_vec_dot_q6_k_q8_k)(KQ_VEC_DOT_ARGS) {
     const block_q8_K *cols[1] = {a};
-    q6k_tile(n / QK_K, 1, w, cols, out, 1);
+    q6k_tile(n / QK_K, 1, w, cols, NULL, out, 1);
 }
 
-/* Column groups of 16 (their activations stay in L2); each row meets 8 (then
- * 4, then 1) columns at a time. */
 void KQ512_NAME(hearth_mat_dot_q6_k_q8_k)(KQ_MAT_DOT_ARGS) {
-    const int64_t nb = n / QK_K;
-    for (int64_t c0 = 0; c0 < nc; c0 += 16) {
-        const int64_t c1 = c0 + 16 < nc ? c0 + 16 : nc;
-        const block_q8_K *cols[16];
-        for (int64_t c = c0; c < c1; c++)
-            cols[c - c0] = kq512_col(a, a_stride, c);
-        for (int64_t r = 0; r < nr; r++) {
-            const block_q6_K *row = (const void *)((const char *)w + r * w_stride);
-            int64_t c = c0;
-            for (; c + 8 <= c1; c += 8)
-                q6k_tile(nb, 8, row, cols + (c - c0), out + c * ldo + r, ldo);
-            for (; c + 4 <= c1; c += 4)
-                q6k_tile(nb, 4, row, cols + (c - c0), out + c * ldo + r, ldo);
-            for (; c < c1; c++)
-                q6k_tile(nb, 1, row, cols + (c - c0), out + c * ldo + r, ldo);
-        }
-    }
+    KQ512_MAT_DOT_BODY(q6k_tile, false)
 }

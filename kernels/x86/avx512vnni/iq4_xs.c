@@ -68,12 +68,6 @@ static inline __m512i iq4xs_table(void) {
     return _mm512_broadcast_i32x4(_mm_xor_si128(t, _mm_set1_epi8((char)0x80)));
 }
 
-/* Sums of the 8 sub-blocks of 32 activations as int16 (|sum| <= 4064). */
-static inline __m128i iq4xs_bsum8(const block_q8_K *a) {
-    return _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)a->bsums),
-                          _mm_loadu_si128((const __m128i *)(a->bsums + 8)));
-}
-
 /* acc += d*da * (exact lanes of sum q*a*s); acc_b += d*da * 128 * sum_j s_j bsum_j. */
 static inline __attribute__((always_inline)) void iq4xs_step(const iq4xs_w *w,
                                                              const block_q8_K *a, __m128i bs8,
@@ -95,10 +89,6 @@ static inline __attribute__((always_inline)) void iq4xs_step(const iq4xs_w *w,
     const __m128i bias = _mm_slli_epi32(_mm_madd_epi16(w->sc16, bs8), 7);
     *acc_b = _mm_fmadd_ps(_mm_set1_ps(dd), _mm_cvtepi32_ps(bias), *acc_b);
 }
-
-/* Sub-block sums prepared once per call for up to IQ4XS_PREP_BLOCKS blocks of
- * each of up to 16 columns (16 KiB); longer rows compute them per use. */
-enum { IQ4XS_PREP_BLOCKS = 64, IQ4XS_COLS = 16 };
 
 /* One row against C columns (C <= 8), the decoded block reused across them. */
 static inline __attribute__((always_inline)) void iq4xs_tile(int64_t nb, int C,
@@ -122,7 +112,7 @@ static inline __attribute__((always_inline)) void iq4xs_tile(int64_t nb, int C,
         _Pragma("GCC unroll 8")
         for (int k = 0; k < C; k++) {
             const block_q8_K *ak = &a[k][ib];
-            __m128i s = bs8 ? _mm_load_si128(&bs8[k * IQ4XS_PREP_BLOCKS + ib]) : iq4xs_bsum8(ak);
+            __m128i s = bs8 ? _mm_load_si128(&bs8[k * KQ512_PREP_BLOCKS + ib]) : kq512_bsum8(ak);
             iq4xs_step(&d, ak, s, &acc[k], &acc_b[k]);
         }
     }
@@ -136,33 +126,6 @@ void hearth_vec_dot_iq4_xs_q8_k_avx512vnni(KQ_VEC_DOT_ARGS) {
     iq4xs_tile(n / QK_K, 1, w, cols, NULL, out, 1);
 }
 
-/* Column groups of 16 (their activations stay in L2) with their sub-block sums
- * prepared; each row meets 8 (then 4, then 1) columns at a time. */
 void hearth_mat_dot_iq4_xs_q8_k_avx512vnni(KQ_MAT_DOT_ARGS) {
-    const int64_t nb = n / QK_K;
-    __m128i prep[IQ4XS_COLS * IQ4XS_PREP_BLOCKS];
-    const bool use_prep = nb <= IQ4XS_PREP_BLOCKS;
-    for (int64_t c0 = 0; c0 < nc; c0 += IQ4XS_COLS) {
-        const int64_t c1 = c0 + IQ4XS_COLS < nc ? c0 + IQ4XS_COLS : nc;
-        const block_q8_K *cols[IQ4XS_COLS];
-        for (int64_t c = c0; c < c1; c++) {
-            cols[c - c0] = kq512_col(a, a_stride, c);
-            for (int64_t ib = 0; use_prep && ib < nb; ib++)
-                prep[(c - c0) * IQ4XS_PREP_BLOCKS + ib] = iq4xs_bsum8(&cols[c - c0][ib]);
-        }
-        for (int64_t r = 0; r < nr; r++) {
-            const block_iq4_xs *row = (const void *)((const char *)w + r * w_stride);
-            const __m128i *p = use_prep ? prep : NULL;
-            int64_t c = c0;
-            for (; c + 8 <= c1; c += 8)
-                iq4xs_tile(nb, 8, row, cols + (c - c0), p ? p + (c - c0) * IQ4XS_PREP_BLOCKS : NULL,
-                           out + c * ldo + r, ldo);
-            for (; c + 4 <= c1; c += 4)
-                iq4xs_tile(nb, 4, row, cols + (c - c0), p ? p + (c - c0) * IQ4XS_PREP_BLOCKS : NULL,
-                           out + c * ldo + r, ldo);
-            for (; c < c1; c++)
-                iq4xs_tile(nb, 1, row, cols + (c - c0), p ? p + (c - c0) * IQ4XS_PREP_BLOCKS : NULL,
-                           out + c * ldo + r, ldo);
-        }
-    }
+    KQ512_MAT_DOT_BODY(iq4xs_tile, true)
 }
