@@ -42,12 +42,14 @@ enum { G_CHUNK_VALUES = 16384, G_ROW_GROUP = 16 };
 /* Each row step prefetches the bytes 16 KiB ahead (a hint: no fault past the
  * matrix; non-temporal: the weights are used once). Measured from huge pages,
  * one core: Q4_0 at 33 GB/s with 4 KiB, 38-39 GB/s (the read loop's rate)
- * with 8 or 16 KiB. */
+ * with 8 or 16 KiB. Two lines per step: a step is 72 (68) bytes, so one
+ * prefetch per step skipped every ninth (seventeenth) line (measured +3-5 %). */
 #ifndef G_ROW_AHEAD
 #define G_ROW_AHEAD(row, ws) ((void)0)
 #endif
 #ifndef G_PREFETCH_AHEAD
-#define G_PREFETCH_AHEAD(q) _mm_prefetch((q) + 16384, _MM_HINT_NTA)
+#define G_PREFETCH_AHEAD(q)                                                                \
+    (_mm_prefetch((q) + 16384, _MM_HINT_NTA), _mm_prefetch((q) + 16384 + 64, _MM_HINT_NTA))
 #endif
 
 typedef enum { G_Q4_0, G_IQ4_NL, G_Q8_0 } g_kind;
