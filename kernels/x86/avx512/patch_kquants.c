@@ -1,8 +1,8 @@
 /* patch_kquants.c - the avx512 slots of the K-quant family (Q2_K..Q6_K, Q8_K, IQ4_XS).
  *
  * Called by this tier's patch.c after its own slots. vec_dot and mat_dot of a
- * type are replaced together (mat_dot gives this tier's vec_dot bits). IQ4_XS and the
- * Q8_K quantizer keep the AVX2 kernels (inherited from that tier).
+ * type are replaced together (mat_dot gives this tier's vec_dot bits). The Q8_K
+ * quantizer keeps the AVX2 kernel (inherited from that tier).
  */
 #include "../../kernels.h"
 #include "../../ref/kquant_util.h" /* the K-quant kernel prototypes */
@@ -18,4 +18,6 @@ void hearth_kernels_patch_avx512_kquants(hearth_kernels *k) {
     k->mat_dot[HEARTH_TYPE_Q5_K] = hearth_mat_dot_q5_k_q8_k_avx512;
     k->vec_dot[HEARTH_TYPE_Q6_K] = hearth_vec_dot_q6_k_q8_k_avx512;
     k->mat_dot[HEARTH_TYPE_Q6_K] = hearth_mat_dot_q6_k_q8_k_avx512;
+    k->vec_dot[HEARTH_TYPE_IQ4_XS] = hearth_vec_dot_iq4_xs_q8_k_avx512;
+    k->mat_dot[HEARTH_TYPE_IQ4_XS] = hearth_mat_dot_iq4_xs_q8_k_avx512;
 }

@@ -2,7 +2,7 @@
  *
  * Called by this tier's patch.c after its own slots. Q2_K..Q6_K: the avx512
  * kernels compiled with vpdpwssd (one instruction for the scaled sum of each
- * sub-block's pair products); IQ4_XS: a VNNI-only kernel (iq4_xs.c); the Q8_K
+ * sub-block's pair products); IQ4_XS: its levels biased to unsigned for vpdpbusd (iq4_xs_body.h); the Q8_K
  * quantizer stays AVX2.
  */
 #include "../../kernels.h"
