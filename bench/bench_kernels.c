@@ -17,7 +17,6 @@
 #include <stdio.h>  /* printf, fprintf */
 #include <stdlib.h> /* malloc, strtol, getenv */
 #include <string.h> /* strcmp, strstr, memcpy */
-#include <sys/mman.h> /* mmap, madvise: huge-page buffers */
 #include <time.h>   /* clock_gettime */
 #include <unistd.h> /* sysconf */
 
@@ -66,20 +65,15 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-/* Big buffers (weight matrices, the read loop's) in transparent huge pages, as
- * the runtime keeps its weights (lib/weight_home.h), so that kernels and read
- * loop see the same memory system. Freed with free_big(). */
+/* Big buffers (weight matrices, the read loop's) in huge pages
+ * (roofline_alloc_huge); out of memory ends the program. */
 static void *alloc_big(size_t n) {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
+    void *p = roofline_alloc_huge(n);
+    if (!p) {
         fprintf(stderr, "hearth-bench-kernels: out of memory (%zu bytes)\n", n);
         exit(1);
     }
-    (void)madvise(p, n, MADV_HUGEPAGE);
     return p;
-}
-static void free_big(void *p, size_t n) {
-    munmap(p, n);
 }
 
 /* ---- A parallel region: run fn(job, t, T) on T threads and time it ------- */
@@ -321,7 +315,7 @@ static void bench_matvec(const options *o, const hearth_kernels *k, int type, in
         emit(o, "matvec", hearth_type_traits_of(type)->name, k->isa, threads, shape, gbs,
              100.0 * gbs / read_gbs, 2.0 * (double)rows * (double)n / t / 1e9);
     }
-    free_big(w, rb * (size_t)rows);
+    roofline_free_huge(w, rb * (size_t)rows);
     free(x);
     free(a);
     free(out);
@@ -530,7 +524,7 @@ int main(int argc, char **argv) {
         if (wanted(&o, HEARTH_TYPE_Q8_1))
             bench_convert(&o, &k, HEARTH_TYPE_Q8_1);
     }
-    free_big(rl.buf, rl.bytes);
+    roofline_free_huge(rl.buf, rl.bytes);
     if (o.json)
         printf("\n]\n");
     return 0;

@@ -14,6 +14,22 @@
 
 /* ---- Matmul ------------------------------------------------------------- */
 
+/* The activations of x for W's kernels: the floats themselves for F32
+ * weights, else x converted into c->act, which is kept when `reuse` says the
+ * previous call had the same input and it is already of the right type. */
+static const void *matmul_input(hearth_ctx *c, const weight *W, const float *x, int64_t n,
+                                bool reuse) {
+    const int act_type = hearth_type_traits_of((int)W->type)->vec_dot_type;
+    if (act_type == HEARTH_TYPE_F32) {
+        c->act_type = -1; /* c->act still holds an older input: never reuse it after this */
+        return x;
+    }
+    if (!reuse || c->act_type != act_type)
+        pf_quantize(c->tp, &c->kern, (int)W->type, x, W->cols, W->cols, n, c->act);
+    c->act_type = act_type;
+    return c->act;
+}
+
 /* The row/token tiling and the thread split are lib/prefill.c's (issue 6);
  * this wrapper only decides when activations need converting. */
 void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
@@ -25,18 +41,7 @@ void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const f
         c->act_type = -1; /* c->act was not written: the next same_input call converts */
         return;
     }
-    const int act_type = hearth_type_traits_of((int)W->type)->vec_dot_type;
-    const void *act;
-    if (act_type == HEARTH_TYPE_F32) { /* F32 weights take the floats as they are */
-        act = x;
-        c->act_type = -1; /* c->act still holds an older input: never reuse it after this */
-    } else {
-        /* Converted once per matmul input: q/k/v (and gate/up) share theirs. */
-        if (!same_input || c->act_type != act_type)
-            pf_quantize(c->tp, &c->kern, (int)W->type, x, W->cols, W->cols, n, c->act);
-        c->act_type = act_type;
-        act = c->act;
-    }
+    const void *act = matmul_input(c, W, x, n, same_input);
     pf_matmul_q(c->tp, &c->kern, wdata, (int)W->type, W->cols, W->rows, act, n, out, ldo);
 }
 
@@ -53,13 +58,7 @@ void fwd_matmul_shared(hearth_ctx *c, int n_mats, float *const *outs, const int6
             fwd_matmul(c, outs[i], ldos[i], Ws[i], x, n, i > 0);
         return;
     }
-    const void *act = x; /* F32 weights take the floats as they are */
-    c->act_type = -1;
-    if (at != HEARTH_TYPE_F32) {
-        pf_quantize(c->tp, &c->kern, (int)Ws[0]->type, x, Ws[0]->cols, Ws[0]->cols, n, c->act);
-        c->act_type = at;
-        act = c->act;
-    }
+    const void *act = matmul_input(c, Ws[0], x, n, false);
     pf_mat mats[PF_MAX_MATS];
     for (int i = 0; i < n_mats; i++)
         mats[i] = (pf_mat){weight_bytes(c->tp, Ws[i]), (int)Ws[i]->type, Ws[i]->rows, outs[i],

@@ -468,6 +468,17 @@ static void run_two_at_once(ctx_run runs[2]) {
         pthread_join(th[i], NULL);
 }
 
+/* Both runs' n logits equal `want` bit for bit (`what` names the expectation);
+ * frees them. */
+static void assert_runs_match(const float *want, ctx_run runs[2], size_t n, const char *what) {
+    for (int i = 0; i < 2; i++) {
+        ck_assert_ptr_nonnull(runs[i].logits);
+        ck_assert_msg(memcmp(want, runs[i].logits, n * sizeof *want) == 0,
+                      "context %d: logits differ from %s", i, what);
+        free(runs[i].logits);
+    }
+}
+
 /* Two contexts over one model, decoding at the same time on two threads (each
  * with a 2-thread pool), give the logits of the same runs one after the other:
  * the model is read-only and contexts share nothing. */
@@ -479,12 +490,7 @@ START_TEST(test_parallel_two_contexts_at_once) {
     float *serial = run_model(m, 2);
     ctx_run runs[2] = {{m, NULL}, {m, NULL}};
     run_two_at_once(runs);
-    for (int i = 0; i < 2; i++) {
-        ck_assert_ptr_nonnull(runs[i].logits);
-        ck_assert_msg(memcmp(serial, runs[i].logits, n * sizeof *serial) == 0,
-                      "context %d: concurrent logits differ from serial ones", i);
-        free(runs[i].logits);
-    }
+    assert_runs_match(serial, runs, n, "the serial ones");
     free(serial);
     hearth_model_free(m);
 }
@@ -526,12 +532,7 @@ START_TEST(test_parallel_weights_move_home_during_two_contexts) {
     float *want = run_model(ref_m, 1);
     ctx_run runs[2] = {{m, NULL}, {m, NULL}};
     run_two_at_once(runs);
-    for (int i = 0; i < 2; i++) {
-        ck_assert_ptr_nonnull(runs[i].logits);
-        ck_assert_msg(memcmp(want, runs[i].logits, n * sizeof *want) == 0,
-                      "context %d: logits differ from the in-place model's", i);
-        free(runs[i].logits);
-    }
+    assert_runs_match(want, runs, n, "the in-place model's");
     if (m->homes) {
         const llama_weights *lw = m->llama;
         for (int64_t l = 0; l < lw->hp.n_layer; l++) {

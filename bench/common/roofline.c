@@ -222,6 +222,19 @@ static void *read_worker(void *p) {
     return NULL;
 }
 
+void *roofline_alloc_huge(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: refused = 4 KiB pages */
+    return p;
+}
+
+void roofline_free_huge(void *p, size_t bytes) {
+    if (p)
+        munmap(p, bytes);
+}
+
 double roofline_read_bandwidth(int n_threads, size_t bytes, int passes, const char **isa) {
     if (n_threads < 1)
         n_threads = 1;
@@ -239,11 +252,10 @@ double roofline_read_bandwidth(int n_threads, size_t bytes, int passes, const ch
     size_t total = job.words_per_thread * sizeof(uint64_t) * (size_t)n_threads;
     if (total == 0)
         return 0;
-    void *mem = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
-        return 0;
     /* Huge pages: TLB misses would otherwise cost a few percent of the stream. */
-    madvise(mem, total, MADV_HUGEPAGE);
+    void *mem = roofline_alloc_huge(total);
+    if (!mem)
+        return 0;
     /* Distinct non-zero words, so that pages are really backed (not the zero page). */
     uint64_t *w = mem;
     for (size_t i = 0; i < total / sizeof(uint64_t); i++)
@@ -289,7 +301,7 @@ double roofline_read_bandwidth(int n_threads, size_t bytes, int passes, const ch
     free(args);
     pthread_barrier_destroy(&job.start);
     pthread_barrier_destroy(&job.end);
-    munmap(mem, total);
+    roofline_free_huge(mem, total);
     return best;
 }
 

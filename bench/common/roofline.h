@@ -24,6 +24,13 @@ typedef struct roofline_limits {
 typedef uint64_t (*roofline_read_fn)(const uint64_t *buf, size_t n_words);
 int roofline_read_loops(roofline_read_fn *fns, const char **names, int max);
 
+/* A buffer of `bytes` in transparent huge pages when the kernel gives them
+ * (as the runtime keeps its weights, lib/weight_home.h), so that read loops
+ * and kernels see the same memory system; NULL when it cannot be mapped.
+ * Freed with roofline_free_huge(). */
+void *roofline_alloc_huge(size_t bytes);
+void roofline_free_huge(void *p, size_t bytes);
+
 /* Streaming read of `bytes` (rounded down to 4 KiB per thread) with n_threads
  * threads, `passes` times with each read loop (alternating); returns the
  * best pass in GB/s and, in *isa, the loop that ran it. The buffer is

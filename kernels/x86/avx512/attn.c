@@ -124,19 +124,22 @@ HEARTH_INLINE __m512 load_f16x16(const hearth_f16 *p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
 }
 
+/* 16 x 16 blocks of the first n_rows (a multiple of 16) rows (transpose_body.h;
+ * its one-value edge covers only the ragged columns here). */
+static void transpose_f16_f32_rows16(float *restrict dst, int64_t ldd,
+                                     const hearth_f16 *restrict src, size_t src_stride,
+                                     int64_t n_rows, int64_t n_cols) {
+    HEARTH_TRANSPOSE_BODY(hearth_f16, 16, __m512, load_f16x16, transpose16, _mm512_storeu_ps,
+                          avx2_h2f)
+}
+
 /* Whole groups of 16 rows here; the last n_rows % 16 rows through the AVX2
  * tier's 8 x 8 blocks (the same values: a transposition only copies). */
 void hearth_transpose_f16_f32_avx512(float *restrict dst, int64_t ldd,
                                      const hearth_f16 *restrict src, size_t src_stride,
                                      int64_t n_rows, int64_t n_cols) {
     const int64_t rows16 = n_rows / 16 * 16;
-    {
-        const int64_t n_rows_all = n_rows;
-        n_rows = rows16;
-        HEARTH_TRANSPOSE_BODY(hearth_f16, 16, __m512, load_f16x16, transpose16, _mm512_storeu_ps,
-                              avx2_h2f)
-        n_rows = n_rows_all;
-    }
+    transpose_f16_f32_rows16(dst, ldd, src, src_stride, rows16, n_cols);
     if (rows16 < n_rows)
         hearth_transpose_f16_f32_avx2(dst + rows16, ldd,
                                       (const hearth_f16 *)((const char *)src +
