@@ -56,8 +56,8 @@ static float rnd(void) { /* roughly N(0,1): sum of 4 uniforms, centred */
     return (s - 2.0f) * 1.7f;
 }
 
-static void *xmalloc(size_t n) {
-    void *p = malloc(n);
+/* p, or the end of the program when an allocation of n bytes failed. */
+static void *or_die(void *p, size_t n) {
     if (!p) {
         fprintf(stderr, "hearth-bench-kernels: out of memory (%zu bytes)\n", n);
         exit(1);
@@ -65,16 +65,10 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-/* Big buffers (weight matrices, the read loop's) in huge pages
- * (roofline_alloc_huge); out of memory ends the program. */
-static void *alloc_big(size_t n) {
-    void *p = roofline_alloc_huge(n);
-    if (!p) {
-        fprintf(stderr, "hearth-bench-kernels: out of memory (%zu bytes)\n", n);
-        exit(1);
-    }
-    return p;
-}
+static void *xmalloc(size_t n) { return or_die(malloc(n), n); }
+
+/* Big buffers (weight matrices, the read loop's) in huge pages (roofline_alloc_huge). */
+static void *alloc_big(size_t n) { return or_die(roofline_alloc_huge(n), n); }
 
 /* ---- A parallel region: run fn(job, t, T) on T threads and time it ------- */
 /* The threads are started first and released together by a barrier; the
