@@ -14,18 +14,25 @@
  *
  * The activation column is prepared once per call, in the register layout
  * of a step (4 Q4_0/IQ4_NL blocks, or 2 Q8_0 blocks): its codes in the order
- * the permute leaves the weight codes in, their scales spread over the int32
- * lanes of their block, and -BIAS * (sum of each lane's activation bytes),
- * the starting value of the integer sum that lets unsigned codes q = w + BIAS
- * give sum w * a exactly. A tier without VNNI cannot multiply codes of 8
- * bits unsigned (vpmaddubsw saturates), so there Q8_0 and IQ4_NL keep signed
- * values and move the sign to the activations; the integer sums are the
- * same, so both tiers give the same bits.
+ * the permute leaves the weight codes in, and per block its scale and
+ * -BIAS * (sum of its activation bytes), the starting value of the integer
+ * sum that lets unsigned codes q = w + BIAS give sum w * a exactly. A tier
+ * without VNNI cannot multiply codes of 8 bits unsigned (vpmaddubsw
+ * saturates), so there Q8_0 and IQ4_NL keep signed values and move the sign
+ * to the activations; the integer sums are the same, so both tiers give the
+ * same bits.
  *
- * Arithmetic per output: lane-wise acc[s % 2] += (dw * da) * (float)isum for
- * step s (two accumulators for two dependency chains), then one fixed
- * horizontal sum of acc[0] + acc[1]. vec_dot and every mat_dot path run this
- * same code, so mat_dot gives vec_dot's bits at any split of rows or columns.
+ * Steps go four at a time (a quad): each step's 16 int32 lane sums are
+ * folded to 4 by adding quarters, the quad's 4 x 4 get their scales and are
+ * converted and accumulated as one register. On Zen 4, which runs 512-bit
+ * operations as two halves, the per-step float work had been a third of the
+ * kernel: quads took Q4_0 from 23 to 30 GB/s in L2 and from 16-17 to 19-20
+ * GB/s from DRAM on one core (Q8_0: 27 to 36 GB/s in L2).
+ *
+ * Arithmetic per output: lane-wise acc += (dw * da) * (float)isum for each
+ * quad, in row order, then one fixed horizontal sum. vec_dot and every
+ * mat_dot path run this same code, so mat_dot gives vec_dot's bits at any
+ * split of rows or columns.
  */
 #ifndef HEARTH_KERNELS_AVX512_GATHER_DOT_H
 #define HEARTH_KERNELS_AVX512_GATHER_DOT_H
@@ -34,33 +41,44 @@
 
 #include "avx512_dot.h" /* Z_DP, TIERED, HEARTH_INLINE */
 
-/* Values of one column prepared at a time: 32 KiB of Q4_0/IQ4_NL steps on
- * the stack, 48 KiB of Q8_0 steps. Longer rows are done chunk by chunk, a
+/* Values of one column prepared at a time: 16 KiB of codes and 8 KiB of
+ * per-block numbers on the stack (Q8_0; Q4_0/IQ4_NL use half the latter). Longer rows are done chunk by chunk, a
  * group of rows at a time, with their accumulators kept in between (the same
  * operations in the same order: the same bits). */
 enum { G_CHUNK_VALUES = 16384, G_ROW_GROUP = 16 };
-/* Each row step prefetches the bytes 16 KiB ahead (a hint: no fault past the
- * matrix; non-temporal: the weights are used once). Measured from huge pages,
- * one core: Q4_0 at 33 GB/s with 4 KiB, 38-39 GB/s (the read loop's rate)
- * with 8 or 16 KiB. Two lines per step: a step is 72 (68) bytes, so one
- * prefetch per step skipped every ninth (seventeenth) line (measured +3-5 %). */
+/* Each quad of steps prefetches the bytes G_AHEAD ahead (a hint: no fault
+ * past the matrix; non-temporal: the weights are used once), one line per
+ * 64 bytes of its 288 (272): five prefetches, the first of the next quad
+ * covering the rest. Measured from huge pages, one core: Q4_0 at 33 GB/s
+ * with 4 KiB, 38-39 GB/s (the read loop's rate) with 8 or 16 KiB. */
+#ifndef G_AHEAD
+#define G_AHEAD 16384
+#endif
 #ifndef G_ROW_AHEAD
 #define G_ROW_AHEAD(row, ws) ((void)0)
 #endif
-#ifndef G_PREFETCH_AHEAD
-#define G_PREFETCH_AHEAD(q)                                                                \
-    (_mm_prefetch((q) + 16384, _MM_HINT_NTA), _mm_prefetch((q) + 16384 + 64, _MM_HINT_NTA))
+#ifndef G_PREFETCH_QUAD
+#define G_PREFETCH_QUAD(q)                                                                 \
+    (_mm_prefetch((q) + G_AHEAD, _MM_HINT_NTA), _mm_prefetch((q) + G_AHEAD + 64, _MM_HINT_NTA), \
+     _mm_prefetch((q) + G_AHEAD + 128, _MM_HINT_NTA),                                      \
+     _mm_prefetch((q) + G_AHEAD + 192, _MM_HINT_NTA),                                      \
+     _mm_prefetch((q) + G_AHEAD + 256, _MM_HINT_NTA))
 #endif
 
 typedef enum { G_Q4_0, G_IQ4_NL, G_Q8_0 } g_kind;
 
-/* A prepared step is G_STEP_ZMM(kind) registers: [0] the activations (nibble
- * types: values 0..15 of the 4 blocks, 16 bytes each in block order; Q8_0:
- * the 2 blocks' 32 values each), [1] -BIAS * sum per int32 lane (0 where the
- * tier keeps signs), [2] each lane's block scale (floats), [3] nibble types'
- * values 16..31. */
-#define G_STEP_ZMM(kind) ((kind) == G_Q8_0 ? 3 : 4)
-enum { G_PREP_ZMM = G_CHUNK_VALUES / 64 * 3 }; /* the larger: Q8_0 */
+/* A prepared step holds the activation codes, G_CODE_ZMM(kind) registers
+ * (nibble types: [0] values 0..15 of the 4 blocks, [1] values 16..31; Q8_0:
+ * [0] the 2 blocks' values). Steps go in quads of 4, whose per-block numbers
+ * sit in one g_quad, lane 4 * (step in quad) + l for the 4 int32 lanes l each
+ * step's products are folded to (see g_quad_dot). */
+typedef struct {
+    int32_t nbias[16]; /* -BIAS * sum of the lane's activation bytes (0 where signed) */
+    float da[16];      /* the lane's activation block scale */
+} g_quad;
+
+#define G_CODE_ZMM(kind) ((kind) == G_Q8_0 ? 1 : 2)
+enum { G_PREP_STEPS = G_CHUNK_VALUES / 64 }; /* the larger count: Q8_0 */
 
 HEARTH_INLINE int g_blocks_per_step(g_kind kind) { return kind == G_Q8_0 ? 2 : 4; }
 HEARTH_INLINE size_t g_block_bytes(g_kind kind) { return kind == G_Q8_0 ? 34 : 18; }
@@ -75,24 +93,33 @@ HEARTH_INLINE size_t g_block_bytes(g_kind kind) { return kind == G_Q8_0 ? 34 : 1
 
 HEARTH_INLINE int g_bias(g_kind kind) { return kind == G_Q4_0 ? 8 : 128; }
 
-/* Word indices: codes of the step's blocks (first source = the 64 bytes at
- * the step, second = the bytes after), and each lane's block scale. */
+/* Lane layout of a step. Int32 lane L (of 16) holds 4 consecutive codes of
+ * block b = L % B (B = blocks per step), the j-th group of 4, j = L / B: a
+ * block's lanes are spread with stride B, so that adding the four 128-bit
+ * quarters of the products leaves lane l < 4 with block l % B's sum. Word
+ * indices into (the 64 bytes at the step, the bytes after): nibble types,
+ * block b's codes start at word 9b + 1; Q8_0 at word 17b + 1. */
 HEARTH_INLINE __m512i g_code_index(g_kind kind) {
-    if (kind == G_Q8_0) /* block k's codes: words 17k + 1 .. 17k + 16 */
-        return _mm512_set_epi16(33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
-                                16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
-    /* block k's codes: words 9k + 1 .. 9k + 8 */
-    return _mm512_set_epi16(35, 34, 33, 32, 31, 30, 29, 28, 26, 25, 24, 23, 22, 21, 20, 19, 17,
-                            16, 15, 14, 13, 12, 11, 10, 8, 7, 6, 5, 4, 3, 2, 1);
+    _Alignas(64) int16_t idx[32];
+    const int per = g_blocks_per_step(kind), words = kind == G_Q8_0 ? 17 : 9;
+    for (int lane = 0; lane < 16; lane++) {
+        const int b = lane % per, j = lane / per;
+        idx[2 * lane] = (int16_t)(words * b + 1 + 2 * j);
+        idx[2 * lane + 1] = (int16_t)(words * b + 2 + 2 * j);
+    }
+    return _mm512_load_si512(idx);
 }
 
-HEARTH_INLINE __m512i g_scale_index(g_kind kind) {
-    if (kind == G_Q8_0) /* lanes 0-7 block 0 (word 0), 8-15 block 1 (word 17) */
-        return _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 17, 17, 17,
-                                17, 17, 17, 17, 0, 0, 0, 0, 0, 0, 0, 0);
-    /* lanes 4k..4k+3 block k (word 9k) */
-    return _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 27, 27, 27, 27, 18,
-                            18, 18, 18, 9, 9, 9, 9, 0, 0, 0, 0);
+/* Scales of two steps of a quad (first source = the first step's 64 bytes,
+ * second = the next step's): the word of folded lane l's block (9b or 17b,
+ * b = l % B) of each step, at words 4 * (step in quad) + l. `pair` = 0 for
+ * steps 0 and 1 (words 0..7), 1 for steps 2 and 3 (words 8..15). */
+HEARTH_INLINE __m512i g_scale_index(g_kind kind, int pair) {
+    _Alignas(64) int16_t idx[32] = {0};
+    const int per = g_blocks_per_step(kind), words = kind == G_Q8_0 ? 17 : 9;
+    for (int l = 0; l < 8; l++)
+        idx[8 * pair + l] = (int16_t)((l >= 4 ? 32 : 0) + words * ((l % 4) % per));
+    return _mm512_load_si512(idx);
 }
 
 /* The table of IQ4_NL values, shifted to unsigned where the tier uses
@@ -105,66 +132,51 @@ HEARTH_INLINE __m512i g_iq4nl_table(int unsigned_codes) {
 
 /* ---- Column preparation -------------------------------------------------- */
 
-/* One step of blocks [0, k) of a column (k < blocks per step only at the
- * end of a row: the missing blocks' lanes are all zero, so they add 0). */
-HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *st, const block_q8_0 *a, int k) {
-    __m512i lo, hi = _mm512_setzero_si512();
-    __m512 da;
-    if (k == g_blocks_per_step(kind) && kind == G_Q8_0) {
-        lo = z_load_pair(a[0].qs, a[1].qs);
-        da = z_h2f_pair(a[0].d, a[1].d);
-    } else if (k == g_blocks_per_step(kind)) {
-        lo = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)a[0].qs));
-        hi = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(a[0].qs + 16)));
-        for (int j = 1; j < 4; j++) { /* immediates: unrolled by the compiler */
-            const __m128i l = _mm_loadu_si128((const __m128i *)a[j].qs);
-            const __m128i h = _mm_loadu_si128((const __m128i *)(a[j].qs + 16));
-            lo = j == 1 ? _mm512_inserti32x4(lo, l, 1)
-                        : j == 2 ? _mm512_inserti32x4(lo, l, 2) : _mm512_inserti32x4(lo, l, 3);
-            hi = j == 1 ? _mm512_inserti32x4(hi, h, 1)
-                        : j == 2 ? _mm512_inserti32x4(hi, h, 2) : _mm512_inserti32x4(hi, h, 3);
-        }
-        const __m128 d4 = _mm_setr_ps(avx2_h2f(a[0].d), avx2_h2f(a[1].d), avx2_h2f(a[2].d),
-                                      avx2_h2f(a[3].d));
-        da = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
-                                   _mm512_castps128_ps512(d4));
-    } else { /* a short last step, through memory */
-        _Alignas(64) int8_t l[64] = {0}, h[64] = {0};
-        _Alignas(64) float d[16] = {0};
-        const int per_block = kind == G_Q8_0 ? 32 : 16, lanes = kind == G_Q8_0 ? 8 : 4;
-        for (int j = 0; j < k; j++) {
-            memcpy(l + per_block * j, a[j].qs, (size_t)per_block);
-            if (kind != G_Q8_0)
-                memcpy(h + 16 * j, a[j].qs + 16, 16);
-            for (int i = 0; i < lanes; i++)
-                d[lanes * j + i] = avx2_h2f(a[j].d);
-        }
-        lo = _mm512_load_si512(l);
-        hi = _mm512_load_si512(h);
-        da = _mm512_load_ps(d);
-    }
-    __m512i nbias = _mm512_setzero_si512();
-    if (G_UNSIGNED(kind)) {
-        const __m512i bias = _mm512_set1_epi8((char)g_bias(kind));
-        __m512i s = Z_DP(_mm512_setzero_si512(), bias, lo);
+/* Step t of a quad: blocks [0, k) of a column (k < blocks per step only at
+ * the end of a row; missing blocks' and missing steps' codes, bias and scale
+ * are zero, so they add 0). Runs once per column and chunk: plain code. */
+HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
+                               const block_q8_0 *a, int k) {
+    const int per = g_blocks_per_step(kind);
+    _Alignas(64) int8_t c[2][64];
+    memset(c, 0, sizeof c);
+    for (int lane = 0; lane < 16; lane++) {
+        const int b = lane % per, j = lane / per;
+        if (b >= k)
+            continue;
+        memcpy(&c[0][4 * lane], a[b].qs + 4 * j, 4);
         if (kind != G_Q8_0)
-            s = Z_DP(s, bias, hi);
-        nbias = _mm512_sub_epi32(_mm512_setzero_si512(), s);
+            memcpy(&c[1][4 * lane], a[b].qs + 16 + 4 * j, 4);
     }
-    st[0] = lo;
-    st[1] = nbias;
-    st[2] = _mm512_castps_si512(da);
+    for (int l = 0; l < 4; l++) {
+        const int b = l % per;
+        if (b >= k)
+            continue;
+        qd->da[4 * t + l] = avx2_h2f(a[b].d);
+        /* Q8_0: blocks 0 and 1 each own two lanes; the bias goes to the first */
+        if (G_UNSIGNED(kind) && l < per) {
+            int32_t sum = 0;
+            for (int i = 0; i < 32; i++)
+                sum += a[b].qs[i];
+            qd->nbias[4 * t + l] = -g_bias(kind) * sum;
+        }
+    }
+    codes[0] = _mm512_load_si512(c[0]);
     if (kind != G_Q8_0)
-        st[3] = hi;
+        codes[1] = _mm512_load_si512(c[1]);
 }
 
-/* The steps of blocks [b0, b1) of column a into st. */
-HEARTH_INLINE void g_prep(g_kind kind, __m512i *st, const block_q8_0 *a, int64_t b0,
-                          int64_t b1) {
+/* The steps of blocks [b0, b1) of column a (b0 at a quad boundary). */
+HEARTH_INLINE void g_prep(g_kind kind, __m512i *codes, g_quad *qd, const block_q8_0 *a,
+                          int64_t b0, int64_t b1) {
     const int per = g_blocks_per_step(kind);
-    for (int64_t b = b0; b < b1; b += per)
-        g_prep_step(kind, st + (b - b0) / per * G_STEP_ZMM(kind), a + b,
+    const int64_t n_steps = (b1 - b0 + per - 1) / per;
+    memset(qd, 0, (size_t)((n_steps + 3) / 4) * sizeof *qd);
+    for (int64_t s = 0; s < n_steps; s++) {
+        const int64_t b = b0 + s * per;
+        g_prep_step(kind, codes + s * G_CODE_ZMM(kind), qd + s / 4, (int)(s % 4), a + b,
                     b1 - b < per ? (int)(b1 - b) : per);
+    }
 }
 
 /* ---- One weight row against a prepared chunk ------------------------------ */
@@ -176,14 +188,14 @@ HEARTH_INLINE __m512i g_dp_signed(__m512i acc, __m512i w, __m512i a) {
     return Z_DP(acc, _mm512_abs_epi8(w), a);
 }
 
-/* acc[0/1] += the products of one step of a row; q = the step's first block,
- * k = its block count (masked loads for a short last step). */
-HEARTH_INLINE void g_row_step(g_kind kind, __m512 *acc, const char *q, int k, const __m512i *st,
-                              __m512i code_index, __m512i scale_index, __m512i table) {
+/* The 16 int32 lane sums of one step of a row (q = its first block, k = its
+ * block count: a masked load for a short last step); *xo = its first 64
+ * bytes, where the scales are. */
+HEARTH_INLINE __m512i g_step_sums(g_kind kind, const char *q, int k, const __m512i *ac,
+                                  __m512i code_index, __m512i table, __m512i *xo) {
     const int per = g_blocks_per_step(kind);
     __m512i x, y;
     if (k == per) {
-        G_PREFETCH_AHEAD(q);
         x = _mm512_loadu_si512(q);
         /* the bytes past the first 64: 8 (4 Q4_0 blocks) or 4 (2 Q8_0 blocks) */
         if (kind == G_Q8_0) {
@@ -203,61 +215,87 @@ HEARTH_INLINE void g_row_step(g_kind kind, __m512 *acc, const char *q, int k, co
      * step cost a quarter of the DRAM rate (31 vs 40 GB/s on one core). The
      * empty asm only pins x in a register. */
     __asm__("" : "+v"(x));
+    *xo = x;
     const __m512i codes = _mm512_permutex2var_epi16(x, code_index, y);
-    const __m512 dw =
-        _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(scale_index, x)));
-    __m512i isum;
-    if (kind == G_Q8_0) {
-        isum = G_UNSIGNED(kind)
-                   ? Z_DP(st[1], _mm512_xor_si512(codes, _mm512_set1_epi8((char)0x80)), st[0])
-                   : g_dp_signed(_mm512_setzero_si512(), codes, st[0]);
-    } else {
-        const __m512i m = _mm512_set1_epi8(0x0f);
-        __m512i lo = _mm512_and_si512(codes, m);
-        __m512i hi = _mm512_and_si512(_mm512_srli_epi16(codes, 4), m);
-        if (kind == G_IQ4_NL) {
-            lo = _mm512_shuffle_epi8(table, lo);
-            hi = _mm512_shuffle_epi8(table, hi);
-        }
-        if (G_UNSIGNED(kind)) {
-            isum = Z_DP(Z_DP(st[1], lo, st[0]), hi, st[3]);
-        } else {
-            isum = g_dp_signed(g_dp_signed(_mm512_setzero_si512(), lo, st[0]), hi, st[3]);
-        }
+    if (kind == G_Q8_0)
+        return G_UNSIGNED(kind)
+                   ? Z_DP(_mm512_setzero_si512(),
+                          _mm512_xor_si512(codes, _mm512_set1_epi8((char)0x80)), ac[0])
+                   : g_dp_signed(_mm512_setzero_si512(), codes, ac[0]);
+    const __m512i m = _mm512_set1_epi8(0x0f);
+    __m512i lo = _mm512_and_si512(codes, m);
+    __m512i hi = _mm512_and_si512(_mm512_srli_epi16(codes, 4), m);
+    if (kind == G_IQ4_NL) {
+        lo = _mm512_shuffle_epi8(table, lo);
+        hi = _mm512_shuffle_epi8(table, hi);
     }
-    *acc = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_castsi512_ps(st[2])), _mm512_cvtepi32_ps(isum),
-                           *acc);
+    if (G_UNSIGNED(kind))
+        return Z_DP(Z_DP(_mm512_setzero_si512(), lo, ac[0]), hi, ac[1]);
+    return g_dp_signed(g_dp_signed(_mm512_setzero_si512(), lo, ac[0]), hi, ac[1]);
 }
 
-/* Steps [s0, s0 + n_steps) of one row (s0 even: step s adds to acc[s % 2]),
- * the last one possibly short (`last_k` blocks). The two accumulators stay in
- * registers: the full steps go in pairs. */
-HEARTH_INLINE void g_row(g_kind kind, __m512 acc[2], const char *row, int64_t s0,
-                         int64_t n_steps, int last_k, const __m512i *st) {
-    const __m512i ci = g_code_index(kind), si = g_scale_index(kind);
+/* The 16 lane sums of each of four steps A..D folded to 4 per step:
+ * [A, B, C, D] by 128-bit quarters, quarter t = step t's quarters added. */
+HEARTH_INLINE __m512i g_fold4(const __m512i s[4]) {
+    /* [A0+A2, A1+A3, B0+B2, B1+B3] and the same of C, D */
+    const __m512i ab = _mm512_add_epi32(_mm512_shuffle_i64x2(s[0], s[1], 0x44),
+                                        _mm512_shuffle_i64x2(s[0], s[1], 0xee));
+    const __m512i cd = _mm512_add_epi32(_mm512_shuffle_i64x2(s[2], s[3], 0x44),
+                                        _mm512_shuffle_i64x2(s[2], s[3], 0xee));
+    return _mm512_add_epi32(_mm512_shuffle_i64x2(ab, cd, 0x88), _mm512_shuffle_i64x2(ab, cd, 0xdd));
+}
+
+/* acc += the scaled sums of one quad: s = its steps' lane sums, x = their
+ * first 64 bytes (where the weight scales are). Each step's 16 lane sums are
+ * folded to 4 (quarters added) and the quad's 4 x 4 go through the float
+ * steps together, so a block pays a sixteenth of a 512-bit convert, scale
+ * and accumulate (on cores that split 512-bit operations in two, Zen 4, the
+ * per-step float work was a third of the kernel). Missing steps are zero. */
+HEARTH_INLINE __m512 g_quad_scale(__m512 acc, const __m512i s[4], const __m512i x[4],
+                                  const g_quad *qd, const __m512i scale_index[2]) {
+    const __m512i sums = _mm512_add_epi32(g_fold4(s), _mm512_load_si512(qd->nbias));
+    const __m512i w01 = _mm512_permutex2var_epi16(x[0], scale_index[0], x[1]);
+    const __m512i w23 = _mm512_permutex2var_epi16(x[2], scale_index[1], x[3]);
+    const __m512 dw = _mm512_cvtph_ps(
+        _mm512_castsi512_si256(_mm512_mask_mov_epi16(w01, (__mmask32)0xff00, w23)));
+    return _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_load_ps(qd->da)), _mm512_cvtepi32_ps(sums),
+                           acc);
+}
+
+/* Steps [s0, s0 + n_steps) of one row (s0 at a quad boundary), the last one
+ * possibly short (`last_k` blocks). */
+HEARTH_INLINE __m512 g_row(g_kind kind, __m512 acc, const char *row, int64_t s0, int64_t n_steps,
+                           int last_k, const __m512i *ac, const g_quad *qd) {
+    const __m512i ci = g_code_index(kind);
+    const __m512i si[2] = {g_scale_index(kind, 0), g_scale_index(kind, 1)};
     const __m512i table = g_iq4nl_table(G_UNSIGNED(kind));
-    const int per = g_blocks_per_step(kind), zs = G_STEP_ZMM(kind);
-    const size_t step_bytes = (size_t)per * g_block_bytes(kind);
-    const int64_t n_full = last_k == per ? n_steps : n_steps - 1;
-    const char *q = row + (size_t)s0 * step_bytes;
-    __m512 a0 = acc[0], a1 = acc[1];
+    const int per = g_blocks_per_step(kind), zs = G_CODE_ZMM(kind);
+    const size_t quad_bytes = 4 * (size_t)per * g_block_bytes(kind);
+    const char *q = row + (size_t)s0 * (quad_bytes / 4);
     int64_t s = 0;
-    for (; s + 2 <= n_full; s += 2) {
-        g_row_step(kind, &a0, q, per, st, ci, si, table);
-        g_row_step(kind, &a1, q + step_bytes, per, st + zs, ci, si, table);
-        q += 2 * step_bytes;
-        st += 2 * zs;
+    for (; s + 4 < n_steps || (s + 4 == n_steps && last_k == per); s += 4) {
+        __m512i sums[4], x[4]; /* written out: a loop here kept them in memory */
+        G_PREFETCH_QUAD(q);
+        sums[0] = g_step_sums(kind, q, per, ac, ci, table, &x[0]);
+        sums[1] = g_step_sums(kind, q + quad_bytes / 4, per, ac + zs, ci, table, &x[1]);
+        sums[2] = g_step_sums(kind, q + quad_bytes / 2, per, ac + 2 * zs, ci, table, &x[2]);
+        sums[3] = g_step_sums(kind, q + quad_bytes / 4 * 3, per, ac + 3 * zs, ci, table, &x[3]);
+        acc = g_quad_scale(acc, sums, x, qd, si);
+        q += quad_bytes;
+        ac += 4 * zs;
+        qd++;
     }
-    if (s < n_full) {
-        g_row_step(kind, &a0, q, per, st, ci, si, table);
-        q += step_bytes;
-        st += zs;
-        s++;
+    if (s < n_steps) { /* the last quad: 1..4 steps, the last one maybe short */
+        __m512i sums[4], x[4];
+        const int n = (int)(n_steps - s);
+        for (int t = 0; t < 4; t++)
+            sums[t] = x[t] = _mm512_setzero_si512();
+        for (int t = 0; t < n; t++)
+            sums[t] = g_step_sums(kind, q + (size_t)t * (quad_bytes / 4),
+                                  t == n - 1 ? last_k : per, ac + t * zs, ci, table, &x[t]);
+        acc = g_quad_scale(acc, sums, x, qd, si);
     }
-    if (s < n_steps) /* the short last step */
-        g_row_step(kind, (s & 1) ? &a1 : &a0, q, last_k, st, ci, si, table);
-    acc[0] = a0;
-    acc[1] = a1;
+    return acc;
 }
 
 /* out[r] = dot(row r, column a) for r < nr: the matrix x vector product
@@ -266,34 +304,35 @@ HEARTH_INLINE void g_matvec(g_kind kind, int64_t n, int64_t nr, float *out, cons
                             size_t ws, const block_q8_0 *a) {
     const int per = g_blocks_per_step(kind);
     const int64_t nb = n / 32, chunk = G_CHUNK_VALUES / 32;
-    _Alignas(64) __m512i st[G_PREP_ZMM];
+    _Alignas(64) __m512i ac[G_PREP_STEPS];
+    _Alignas(64) g_quad qd[G_PREP_STEPS / 4];
     if (nb <= chunk) { /* one chunk: every row straight through */
-        g_prep(kind, st, a, 0, nb);
+        g_prep(kind, ac, qd, a, 0, nb);
         const int64_t n_steps = (nb + per - 1) / per;
         const int last_k = (int)(nb - (n_steps - 1) * per);
         for (int64_t r = 0; r < nr; r++) {
-            __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
             G_ROW_AHEAD(w + (size_t)r * ws, ws);
-            g_row(kind, acc, w + (size_t)r * ws, 0, n_steps, last_k, st);
-            out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+            out[r] = _mm512_reduce_add_ps(
+                g_row(kind, _mm512_setzero_ps(), w + (size_t)r * ws, 0, n_steps, last_k, ac, qd));
         }
         return;
     }
-    __m512 keep[G_ROW_GROUP][2];
+    __m512 keep[G_ROW_GROUP];
     for (int64_t r0 = 0; r0 < nr; r0 += G_ROW_GROUP) {
         const int64_t rn = nr - r0 < G_ROW_GROUP ? nr - r0 : G_ROW_GROUP;
         for (int64_t r = 0; r < rn; r++)
-            keep[r][0] = keep[r][1] = _mm512_setzero_ps();
+            keep[r] = _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
             const int64_t b1 = nb - b0 < chunk ? nb : b0 + chunk;
-            g_prep(kind, st, a, b0, b1);
+            g_prep(kind, ac, qd, a, b0, b1);
             const int64_t n_steps = (b1 - b0 + per - 1) / per;
             const int last_k = (int)(b1 - b0 - (n_steps - 1) * per);
             for (int64_t r = 0; r < rn; r++)
-                g_row(kind, keep[r], w + (size_t)(r0 + r) * ws, b0 / per, n_steps, last_k, st);
+                keep[r] = g_row(kind, keep[r], w + (size_t)(r0 + r) * ws, b0 / per, n_steps,
+                                last_k, ac, qd);
         }
         for (int64_t r = 0; r < rn; r++)
-            out[r0 + r] = _mm512_reduce_add_ps(_mm512_add_ps(keep[r][0], keep[r][1]));
+            out[r0 + r] = _mm512_reduce_add_ps(keep[r]);
     }
 }
 
