@@ -146,8 +146,6 @@ static inline __attribute__((always_inline)) void iq4xs_tile(int64_t nb, int C,
         acc_b[k] = _mm_setzero_ps();
     }
     for (int64_t ib = 0; ib < nb; ib++) {
-        if (C == 1) /* a hint (no fault past the matrix): keeps DRAM busy in matvecs */
-            kq512_prefetch_block(&w[ib], sizeof w[ib]);
         iq4xs_w d;
         iq4xs_decode(&w[ib], table, &d);
         _Pragma("GCC unroll 8")

@@ -26,24 +26,11 @@
 #define KQ512_DPWSSD(acc, p, s) _mm512_add_epi32(acc, _mm512_madd_epi16(p, s))
 #endif
 
-/* Single-column dots prefetch the lines of the block KQ512_PREFETCH bytes
- * ahead (a hint: no fault past the matrix; non-temporal, the weights are used
- * once): the hardware prefetchers alone leave DRAM idle part of the time. */
-#define KQ512_PREFETCH 16384
-/* Written out line by line: GCC 12 deletes the same prefetches written as a
- * loop once it is inlined into the tiles (found with -fno-tree-dce). Blocks of
- * up to 256 bytes (Q6_K: 210). */
-static inline __attribute__((always_inline)) void kq512_prefetch_block(const void *block,
-                                                                       size_t bytes) {
-    const char *p = (const char *)block + KQ512_PREFETCH;
-    _mm_prefetch(p, _MM_HINT_NTA);
-    if (bytes > 64)
-        _mm_prefetch(p + 64, _MM_HINT_NTA);
-    if (bytes > 128)
-        _mm_prefetch(p + 128, _MM_HINT_NTA);
-    if (bytes > 192)
-        _mm_prefetch(p + 192, _MM_HINT_NTA);
-}
+/* No software prefetch in the matvecs: on Zen 4 the one they had (each
+ * block's lines 16 KiB ahead, non-temporal or not) cost Q4_K 18.5 -> 22 and
+ * Q6_K 16.4 -> 26 GB/s on one core from DRAM; the hardware prefetchers follow
+ * one sequential stream better alone (on the Zen 5 host of an earlier
+ * session the prefetch had helped by a few percent). */
 
 /* Sum of 16 float lanes in a fixed order (halves, then pairs). */
 static inline float kq512_hsum_ps(__m512 v) {

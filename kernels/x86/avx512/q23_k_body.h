@@ -132,8 +132,6 @@ static inline __attribute__((always_inline)) void k23_tile(bool Q3, int64_t nb, 
     const size_t bytes = Q3 ? sizeof(block_q3_K) : sizeof(block_q2_K);
     for (int64_t ib = 0; ib < nb; ib++) {
         const void *blk = (const char *)w + (size_t)ib * bytes;
-        if (C == 1) /* a hint (no fault past the matrix): keeps DRAM busy in matvecs */
-            kq512_prefetch_block(blk, bytes);
         k23_w d;
         if (Q3)
             k23_decode_q3_k(blk, &d);

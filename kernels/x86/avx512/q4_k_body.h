@@ -118,8 +118,6 @@ static inline __attribute__((always_inline)) void q4k_tile(int64_t nb, int C, co
         acc_m[k] = _mm_setzero_ps();
     }
     for (int64_t ib = 0; ib < nb; ib++) {
-        if (C == 1) /* a hint (no fault past the matrix): keeps DRAM busy in matvecs */
-            kq512_prefetch_block(&w[ib], sizeof w[ib]);
         q4k_w d;
         q4k_decode(&w[ib], &d);
         _Pragma("GCC unroll 8")

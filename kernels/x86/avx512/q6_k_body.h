@@ -80,8 +80,6 @@ static inline __attribute__((always_inline)) void q6k_tile(int64_t nb, int C,
     for (int k = 0; k < C; k++)
         acc[k] = _mm512_setzero_ps();
     for (int64_t ib = 0; ib < nb; ib++) {
-        if (C == 1) /* a hint (no fault past the matrix): keeps DRAM busy in matvecs */
-            kq512_prefetch_block(&w[ib], sizeof w[ib]);
         q6k_w d;
         q6k_decode(&w[ib], &d);
         _Pragma("GCC unroll 8")
