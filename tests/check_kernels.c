@@ -387,6 +387,72 @@ START_TEST(test_kernels_tier_matches_ref) {
 }
 END_TEST
 
+/* Rows longer than the activation chunks the matvecs prepare on the stack
+ * (gather_dot.h: 16384 values; K-quants: 64 blocks of sub-block sums): a row
+ * is then done chunk by chunk, 16 rows at a time with their accumulators kept
+ * in between. Random-data dots cannot see a lost block in rows this long (the
+ * summation-order bound is larger than one block), so the column here is zero
+ * but for one block, put before, at and after each chunk end: every row's
+ * result is then that one block's dot, within the summation-order bound of
+ * that block's terms of the reference's. 1100
+ * blocks of 32 (two chunk ends, a ragged last quad), 70 of 256; 37 rows = two
+ * full groups of 16 and 5. */
+START_TEST(test_kernels_tier_long_rows) {
+    const int tier_i = _i / HEARTH_TYPE_COUNT, type = _i % HEARTH_TYPE_COUNT;
+    const hearth_kernels *ref = &hearth_kernels_ref;
+    hearth_kernels k;
+    const hearth_type_traits *tr = hearth_type_traits_of(type);
+    if (!kv_type_computable(ref, type) || tr->block_size == 1 || !tier_table(tier_i, &k) ||
+        k.vec_dot[type] == ref->vec_dot[type])
+        return;
+    const int atype = tr->vec_dot_type;
+    const int64_t bs = tr->block_size, nb = bs >= 256 ? 70 : 1100, n = nb * bs, nr = 37;
+    const int64_t hot[] = {0, 63, 64, 511, 512, 1023, 1024, 1099};
+    const size_t ws = hearth_row_bytes(type, n), as = hearth_row_bytes(atype, n);
+    float *x = malloc((size_t)n * sizeof *x), *out = malloc((size_t)nr * sizeof *out);
+    float *wf = malloc((size_t)n * sizeof *wf), *af = malloc((size_t)n * sizeof *af);
+    unsigned char *w = malloc(ws * (size_t)nr), *a = malloc(as);
+    ck_assert(x && out && wf && af && w && a);
+    for (int64_t r = 0; r < nr; r++) {
+        kv_fill(x, n, KV_NORMAL, 500 + (uint64_t)r);
+        ref->quantize_row[type](x, w + (size_t)r * ws, n);
+    }
+    for (size_t h = 0; h < sizeof hot / sizeof hot[0]; h++) {
+        if (hot[h] >= nb)
+            continue;
+        kv_fill(x, n, KV_NORMAL, 900 + h);
+        for (int64_t i = 0; i < n; i++)
+            if (i / bs != hot[h])
+                x[i] = 0.0f;
+        ref->quantize_act[atype](x, a, n);
+        ref->dequantize_row[atype](a, af, n);
+        k.mat_dot[type](n, nr, 1, out, nr, w, ws, a, as);
+        for (int64_t r = 0; r < nr; r++) {
+            float want, one;
+            ref->vec_dot[type](n, &want, w + (size_t)r * ws, a);
+            k.vec_dot[type](n, &one, w + (size_t)r * ws, a);
+            ref->dequantize_row[type](w + (size_t)r * ws, wf, n);
+            double terms = 0;
+            for (int64_t i = hot[h] * bs; i < (hot[h] + 1) * bs; i++)
+                terms += fabs((double)wf[i] * af[i]);
+            const double bound = 2.0 * (double)bs * FLT_EPSILON * terms;
+            ck_assert_msg(fabs((double)one - want) <= bound &&
+                              memcmp(&one, &out[r], sizeof one) == 0,
+                          "%s %s n=%lld, only block %lld set, row %lld: vec_dot %.9g, mat_dot "
+                          "%.9g, reference %.9g",
+                          hearth_isa_name(k.isa), tr->name, (long long)n, (long long)hot[h],
+                          (long long)r, one, out[r], want);
+        }
+    }
+    free(x);
+    free(out);
+    free(wf);
+    free(af);
+    free(w);
+    free(a);
+}
+END_TEST
+
 START_TEST(test_kernels_tier_ops_match_ref) {
     hearth_kernels k;
     if (!tier_table(_i, &k))
@@ -452,6 +518,7 @@ Suite *kernels_suite(void) {
     tc = tcase_create("tiers");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_kernels_tier_matches_ref, 0, N_TIERS * HEARTH_TYPE_COUNT);
+    tcase_add_loop_test(tc, test_kernels_tier_long_rows, 0, N_TIERS * HEARTH_TYPE_COUNT);
     tcase_add_loop_test(tc, test_kernels_tier_ops_match_ref, 0, N_TIERS);
     tcase_add_loop_test(tc, test_kernels_tier_tiles_match_ref, 0, N_TIERS);
     suite_add_tcase(s, tc);
