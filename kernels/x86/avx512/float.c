@@ -18,8 +18,9 @@
  * RM * RN FMAs. 4 x 6 (24 accumulators + 6 activations + 1 weight = 31 of the
  * 32 zmm registers) for batches; 8 x 1 for the matrix x vector product, where
  * 8 independent accumulation chains hide the FMA latency while the weights
- * stream from memory (8 sequential streams, left to the hardware prefetchers). One output's chain is latency-bound (1 FMA per 4 cycles),
- * so vec_dot alone is slow; the library only calls mat_dot.
+ * stream from memory (8 sequential streams, left to the hardware
+ * prefetchers). One output's chain is latency-bound (1 FMA per 4 cycles), so
+ * vec_dot alone is slow; the library only calls mat_dot.
  */
 #include "../avx2/avx2.h"
 

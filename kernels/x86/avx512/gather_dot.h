@@ -57,7 +57,7 @@ typedef enum { G_Q4_0, G_IQ4_NL, G_Q8_0 } g_kind;
  * (nibble types: [0] values 0..15 of the 4 blocks, [1] values 16..31; Q8_0:
  * [0] the 2 blocks' values). Steps go in quads of 4, whose per-block numbers
  * sit in one g_quad, lane 4 * (step in quad) + l for the 4 int32 lanes l each
- * step's products are folded to (see g_quad_dot). */
+ * step's products are folded to (see g_quad_scale). */
 typedef struct {
     int32_t nbias[16]; /* -BIAS * sum of the lane's activation bytes (0 where signed) */
     float da[16];      /* the lane's activation block scale */
@@ -248,13 +248,23 @@ HEARTH_INLINE __m512 g_quad_scale(__m512 acc, const __m512i s[4], const __m512i 
                            acc);
 }
 
+/* The index and table registers of a kind, built once per matvec call
+ * rather than once per row. */
+typedef struct {
+    __m512i code_index, scale_index[2], table;
+} g_consts;
+
+HEARTH_INLINE g_consts g_consts_of(g_kind kind) {
+    return (g_consts){g_code_index(kind), {g_scale_index(kind, 0), g_scale_index(kind, 1)},
+                      g_iq4nl_table(G_UNSIGNED(kind))};
+}
+
 /* Steps [s0, s0 + n_steps) of one row (s0 at a quad boundary), the last one
  * possibly short (`last_k` blocks). */
 HEARTH_INLINE __m512 g_row(g_kind kind, __m512 acc, const char *row, int64_t s0, int64_t n_steps,
-                           int last_k, const __m512i *ac, const g_quad *qd) {
-    const __m512i ci = g_code_index(kind);
-    const __m512i si[2] = {g_scale_index(kind, 0), g_scale_index(kind, 1)};
-    const __m512i table = g_iq4nl_table(G_UNSIGNED(kind));
+                           int last_k, const __m512i *ac, const g_quad *qd, const g_consts *k) {
+    const __m512i ci = k->code_index, table = k->table;
+    const __m512i *si = k->scale_index;
     const int per = g_blocks_per_step(kind), zs = G_CODE_ZMM(kind);
     const size_t quad_bytes = 4 * (size_t)per * g_block_bytes(kind);
     const char *q = row + (size_t)s0 * (quad_bytes / 4);
@@ -291,13 +301,14 @@ HEARTH_INLINE void g_matvec(g_kind kind, int64_t n, int64_t nr, float *out, cons
     const int64_t nb = n / 32, chunk = G_CHUNK_VALUES / 32;
     _Alignas(64) __m512i ac[G_PREP_STEPS];
     _Alignas(64) g_quad qd[G_PREP_STEPS / 4];
+    const g_consts k = g_consts_of(kind);
     if (nb <= chunk) { /* one chunk: every row straight through */
         g_prep(kind, ac, qd, a, 0, nb);
         const int64_t n_steps = (nb + per - 1) / per;
         const int last_k = (int)(nb - (n_steps - 1) * per);
         for (int64_t r = 0; r < nr; r++) {
             out[r] = _mm512_reduce_add_ps(
-                g_row(kind, _mm512_setzero_ps(), w + (size_t)r * ws, 0, n_steps, last_k, ac, qd));
+                g_row(kind, _mm512_setzero_ps(), w + (size_t)r * ws, 0, n_steps, last_k, ac, qd, &k));
         }
         return;
     }
@@ -313,7 +324,7 @@ HEARTH_INLINE void g_matvec(g_kind kind, int64_t n, int64_t nr, float *out, cons
             const int last_k = (int)(b1 - b0 - (n_steps - 1) * per);
             for (int64_t r = 0; r < rn; r++)
                 keep[r] = g_row(kind, keep[r], w + (size_t)(r0 + r) * ws, b0 / per, n_steps,
-                                last_k, ac, qd);
+                                last_k, ac, qd, &k);
         }
         for (int64_t r = 0; r < rn; r++)
             out[r0 + r] = _mm512_reduce_add_ps(keep[r]);
