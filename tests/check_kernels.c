@@ -315,10 +315,12 @@ END_TEST
 
 /* Block counts: one block, odd counts, around the multiples of the 2/4/8-block
  * unrolls of the SIMD loops; float types use the same counts times 32 plus
- * odd element counts. */
+ * odd element counts, and 3072 and 6145 around the column size (12 KiB of
+ * F32, of F16/BF16) where the AVX-512 matvec goes from one row at a time to
+ * eight side by side. */
 static const int64_t block_counts[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 33, 64, 130};
 static const int64_t float_counts[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 100,
-                                       255, 257, 1000, 4096};
+                                       255, 257, 1000, 3072, 4096, 6145};
 
 static bool tier_table(int tier_i, hearth_kernels *k) {
     if (!hearth_kernels_init(k, tiers[tier_i])) {

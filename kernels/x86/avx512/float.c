@@ -16,11 +16,10 @@
  * A tile is RM rows x RN columns of outputs kept in RM * RN zmm accumulators:
  * per 16 values it loads RN activation vectors and RM weight vectors and does
  * RM * RN FMAs. 4 x 6 (24 accumulators + 6 activations + 1 weight = 31 of the
- * 32 zmm registers) for batches; 8 x 1 for the matrix x vector product, where
- * 8 independent accumulation chains hide the FMA latency while the weights
- * stream from memory (8 sequential streams, left to the hardware
- * prefetchers). One output's chain is latency-bound (1 FMA per 4 cycles), so
- * vec_dot alone is slow; the library only calls mat_dot.
+ * 32 zmm registers) for batches; 1 x 1 or 8 x 1 for the matrix x vector
+ * product (see mat_dot). One output's chain is latency-bound (1 FMA per 4
+ * cycles, 32 bytes of F16 per 4 cycles), which is enough for weights coming
+ * from DRAM but not from cache.
  */
 #include "../avx2/avx2.h"
 
@@ -129,9 +128,20 @@ HEARTH_INLINE void tile_edge(elt e, int rm, int rn, int64_t n, float *restrict o
 #undef EDGE_ROWS
 }
 
+/* Matrix x vector reads one row after another (one FMA chain, latency-bound
+ * at about 30 GB/s in cache, still above one core's DRAM rate) while the
+ * activation column is at most this size; longer columns, 8 rows at a time.
+ * Measured on Zen 4, F16 from DRAM on one core (scratch loop, 256 MiB):
+ * rows one at a time 21-24 GB/s vs 8 side by side 16-19 at n = 2048..5632,
+ * but 13-15 vs 20 from n = 8192 on (columns of 16 KiB and more: the
+ * streaming weights push the column out of L1). Two or four rows side by side were
+ * slower than either (11-15 GB/s); the DRAM side, not the core, prefers one
+ * sequential stream. Either way each output keeps its own chain: same bits. */
+enum { ONE_ROW_MAX_ACT_BYTES = 12 * 1024 };
+
 /* Batch: columns in blocks of 6, and for each block every row tile of 4, so
  * one block's activations stay in L1 while the weight rows pass through it.
- * Matrix x vector(s) (nc < 3): rows 8 at a time, one column after another. */
+ * Matrix x vector(s) (nc < 3): one column after another, its rows as above. */
 HEARTH_INLINE void mat_dot(elt e, int64_t n, int64_t nr, int64_t nc, float *restrict out,
                            int64_t ldo, const void *restrict wv, size_t ws,
                            const void *restrict av, size_t as) {
@@ -141,6 +151,9 @@ HEARTH_INLINE void mat_dot(elt e, int64_t n, int64_t nr, int64_t nc, float *rest
             const char *ac = a + (size_t)c * as;
             float *oc = out + c * ldo;
             int64_t r = 0;
+            if ((size_t)n * elt_bytes(e) <= ONE_ROW_MAX_ACT_BYTES)
+                for (; r < nr; r++)
+                    tile(e, 1, 1, n, oc + r, ldo, w + (size_t)r * ws, ws, ac, as);
             for (; r + 8 <= nr; r += 8)
                 tile(e, 8, 1, n, oc + r, ldo, w + (size_t)r * ws, ws, ac, as);
             for (; r < nr; r += 4) {
