@@ -120,7 +120,8 @@ HEARTH_INLINE __m512i g_iq4nl_table(int unsigned_codes) {
 
 /* Step t of a quad: blocks [0, k) of a column (k < blocks per step only at
  * the end of a row; missing blocks' and missing steps' codes, bias and scale
- * are zero, so they add 0). Runs once per column and chunk: plain code. */
+ * are zero, so they add 0). The definition of the prepared layout, in plain
+ * code; it runs for the short last step, g_prep_whole_step for the others. */
 HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
                                const block_q8_0 *a, int k) {
     const int per = g_blocks_per_step(kind);
@@ -152,6 +153,55 @@ HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
         codes[1] = _mm512_load_si512(c[1]);
 }
 
+/* What g_prep_step makes of a whole step, with vector operations: the library
+ * calls a matvec per chunk of 16-128 rows, and the plain version took a fifth
+ * of a 64-row Q4_0 call of 2048 values (25.8 vs 31.9 GB/s in cache). The
+ * codes are a dword transpose of the blocks' bytes (one or two permutes);
+ * the activation sums come from the permuted codes, per folded lane as the
+ * weight sums are folded, and are then moved to the lanes g_prep_step gives
+ * them (Q8_0: a block's two lanes summed into the first, the second zero). */
+HEARTH_INLINE void g_prep_whole_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
+                                     const block_q8_0 *a) {
+    const __m512i b01 =
+        _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a[0].qs)),
+                           _mm256_loadu_si256((const __m256i *)a[1].qs), 1);
+    __m512i sums;
+    if (kind == G_Q8_0) {
+        /* lane L = dword L / 2 of block L % 2 */
+        const __m512i idx = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+        codes[0] = _mm512_permutexvar_epi32(idx, b01);
+        for (int l = 0; l < 4; l++)
+            qd->da[4 * t + l] = avx2_h2f(a[l % 2].d);
+        if (!G_UNSIGNED(kind))
+            return;
+        sums = Z_DP(_mm512_setzero_si512(), _mm512_set1_epi8(1), codes[0]);
+    } else {
+        const __m512i b23 = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a[2].qs)),
+            _mm256_loadu_si256((const __m256i *)a[3].qs), 1);
+        /* lane L = dword L / 4 (codes[1]: 4 + L / 4) of block L % 4; blocks 2
+         * and 3 are the second source (indices 16 and up) */
+        const __m512i lo = _mm512_setr_epi32(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+        const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(4));
+        codes[0] = _mm512_permutex2var_epi32(b01, lo, b23);
+        codes[1] = _mm512_permutex2var_epi32(b01, hi, b23);
+        for (int l = 0; l < 4; l++)
+            qd->da[4 * t + l] = avx2_h2f(a[l].d);
+        if (!G_UNSIGNED(kind))
+            return;
+        const __m512i one = _mm512_set1_epi8(1);
+        sums = Z_DP(Z_DP(_mm512_setzero_si512(), one, codes[0]), one, codes[1]);
+    }
+    const __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(sums),
+                                          _mm512_extracti64x4_epi64(sums, 1));
+    __m128i folded = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
+    if (kind == G_Q8_0) /* [s0a, s1a, s0b, s1b] -> [s0, s1, 0, 0] */
+        folded = _mm_blend_epi32(_mm_add_epi32(folded, _mm_unpackhi_epi64(folded, folded)),
+                                 _mm_setzero_si128(), 0xc);
+    _mm_storeu_si128((__m128i *)&qd->nbias[4 * t],
+                     _mm_mullo_epi32(folded, _mm_set1_epi32(-g_bias(kind))));
+}
+
 /* The steps of blocks [b0, b1) of column a (b0 at a quad boundary). */
 HEARTH_INLINE void g_prep(g_kind kind, __m512i *codes, g_quad *qd, const block_q8_0 *a,
                           int64_t b0, int64_t b1) {
@@ -160,8 +210,11 @@ HEARTH_INLINE void g_prep(g_kind kind, __m512i *codes, g_quad *qd, const block_q
     memset(qd, 0, (size_t)((n_steps + 3) / 4) * sizeof *qd);
     for (int64_t s = 0; s < n_steps; s++) {
         const int64_t b = b0 + s * per;
-        g_prep_step(kind, codes + s * G_CODE_ZMM(kind), qd + s / 4, (int)(s % 4), a + b,
-                    b1 - b < per ? (int)(b1 - b) : per);
+        if (b1 - b >= per)
+            g_prep_whole_step(kind, codes + s * G_CODE_ZMM(kind), qd + s / 4, (int)(s % 4), a + b);
+        else
+            g_prep_step(kind, codes + s * G_CODE_ZMM(kind), qd + s / 4, (int)(s % 4), a + b,
+                        (int)(b1 - b));
     }
 }
 
