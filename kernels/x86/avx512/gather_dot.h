@@ -181,7 +181,8 @@ HEARTH_INLINE void g_prep_whole_step(g_kind kind, __m512i *codes, g_quad *qd, in
             _mm256_loadu_si256((const __m256i *)a[3].qs), 1);
         /* lane L = dword L / 4 (codes[1]: 4 + L / 4) of block L % 4; blocks 2
          * and 3 are the second source (indices 16 and up) */
-        const __m512i lo = _mm512_setr_epi32(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+        const __m512i lo =
+            _mm512_setr_epi32(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
         const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(4));
         codes[0] = _mm512_permutex2var_epi32(b01, lo, b23);
         codes[1] = _mm512_permutex2var_epi32(b01, hi, b23);
@@ -360,8 +361,8 @@ HEARTH_INLINE void g_matvec(g_kind kind, int64_t n, int64_t nr, float *out, cons
         const int64_t n_steps = (nb + per - 1) / per;
         const int last_k = (int)(nb - (n_steps - 1) * per);
         for (int64_t r = 0; r < nr; r++) {
-            out[r] = _mm512_reduce_add_ps(
-                g_row(kind, _mm512_setzero_ps(), w + (size_t)r * ws, 0, n_steps, last_k, ac, qd, &k));
+            out[r] = _mm512_reduce_add_ps(g_row(kind, _mm512_setzero_ps(), w + (size_t)r * ws, 0,
+                                                n_steps, last_k, ac, qd, &k));
         }
         return;
     }
