@@ -1,4 +1,4 @@
-/* gather_dot.h - Q4_0, IQ4_NL and Q8_0 dot kernels of the two AVX-512 tiers
+/* gather_dot.h - Q4_0, IQ4_NL, Q8_0 and Q4_1 dot kernels of the two AVX-512 tiers
  * that read the weight rows in place, several blocks per register (included
  * by avx512_dot.h's users after it; compiled once per tier).
  *
@@ -9,8 +9,12 @@
  * (vpermt2w) and two masks turn 4 Q4_0 blocks (72 bytes) into 128 codes, and
  * a second permute of the same load collects their 4 scales, so a block
  * costs under 3 operations and the kernel runs at twice DRAM speed in cache.
- * Every block starts at an even offset (18 or 34 bytes apart, codes 2 bytes
- * in), which is what makes a 16-bit permute enough (AVX-512BW, no VBMI).
+ * Every block starts at an even offset (18, 34 or 20 bytes apart, codes 2 or
+ * 4 bytes in), which is what makes a 16-bit permute enough (AVX-512BW, no
+ * VBMI). Q4_1 (d, m, 16 bytes of codes; activations Q8_1 with s = d * sum of
+ * codes) is Q4_0 without the bias plus one more permute per quad for the 16
+ * blocks' m, added as m * s: one core in L2, 7-8 -> 23-25 GB/s over the
+ * two-block kernel it replaced.
  *
  * The activation column is prepared once per call, in the register layout
  * of a step (4 Q4_0/IQ4_NL blocks, or 2 Q8_0 blocks): its codes in the order
@@ -30,7 +34,7 @@
  * GB/s from DRAM on one core (Q8_0: 27 to 36 GB/s in L2).
  *
  * Arithmetic per output: lane-wise acc += (dw * da) * (float)isum for each
- * quad, in row order, then one fixed horizontal sum. vec_dot and every
+ * quad (Q4_1: then acc += m * s), in row order, then one fixed horizontal sum. vec_dot and every
  * mat_dot path run this same code, so mat_dot gives vec_dot's bits at any
  * split of rows or columns.
  */
@@ -51,7 +55,7 @@ enum { G_CHUNK_VALUES = 16384, G_ROW_GROUP = 16 };
  * or not) was no faster for Q4_0 and slower for Q8_0 (20 vs 22.5 GB/s on one
  * core) than the hardware prefetchers alone on the one sequential stream. */
 
-typedef enum { G_Q4_0, G_IQ4_NL, G_Q8_0 } g_kind;
+typedef enum { G_Q4_0, G_IQ4_NL, G_Q8_0, G_Q4_1 } g_kind;
 
 /* A prepared step holds the activation codes, G_CODE_ZMM(kind) registers
  * (nibble types: [0] values 0..15 of the 4 blocks, [1] values 16..31; Q8_0:
@@ -61,23 +65,43 @@ typedef enum { G_Q4_0, G_IQ4_NL, G_Q8_0 } g_kind;
 typedef struct {
     int32_t nbias[16]; /* -BIAS * sum of the lane's activation bytes (0 where signed) */
     float da[16];      /* the lane's activation block scale */
+    float sa[16];      /* Q4_1: the lane's activation s (d * sum of its codes, Q8_1) */
 } g_quad;
 
 #define G_CODE_ZMM(kind) ((kind) == G_Q8_0 ? 1 : 2)
 enum { G_PREP_STEPS = G_CHUNK_VALUES / 64 }; /* the larger count: Q8_0 */
 
 HEARTH_INLINE int g_blocks_per_step(g_kind kind) { return kind == G_Q8_0 ? 2 : 4; }
-HEARTH_INLINE size_t g_block_bytes(g_kind kind) { return kind == G_Q8_0 ? 34 : 18; }
+HEARTH_INLINE size_t g_block_bytes(g_kind kind) {
+    return kind == G_Q8_0 ? 34 : kind == G_Q4_1 ? 20 : 18;
+}
+/* Words per weight block, and the word its codes start at (Q4_1: d, m). */
+HEARTH_INLINE int g_block_words(g_kind kind) { return (int)g_block_bytes(kind) / 2; }
+HEARTH_INLINE int g_code_word(g_kind kind) { return kind == G_Q4_1 ? 2 : 1; }
+
+/* Activation blocks: Q8_1 (d, s, 32 codes) for Q4_1, Q8_0 (d, 32 codes) else. */
+HEARTH_INLINE size_t g_act_bytes(g_kind kind) { return kind == G_Q4_1 ? 36 : 34; }
+HEARTH_INLINE const int8_t *g_act_qs(g_kind kind, const char *a, int b) {
+    return (const int8_t *)(a + (size_t)b * g_act_bytes(kind) + (kind == G_Q4_1 ? 4 : 2));
+}
+HEARTH_INLINE float g_act_f16(g_kind kind, const char *a, int b, int field) {
+    hearth_f16 h;
+    memcpy(&h, a + (size_t)b * g_act_bytes(kind) + 2 * field, sizeof h);
+    return avx2_h2f(h);
+}
 
 /* VNNI multiplies unsigned codes of 8 bits exactly; the other tier only
  * unsigned codes below 32 (Q4_0). */
 #ifdef AVX512_HAVE_VNNI
 #define G_UNSIGNED(kind) 1
 #else
-#define G_UNSIGNED(kind) ((kind) == G_Q4_0)
+#define G_UNSIGNED(kind) ((kind) == G_Q4_0 || (kind) == G_Q4_1)
 #endif
 
-HEARTH_INLINE int g_bias(g_kind kind) { return kind == G_Q4_0 ? 8 : 128; }
+/* Q4_1 codes are the levels themselves (x = d q + m): no bias. */
+HEARTH_INLINE int g_bias(g_kind kind) {
+    return kind == G_Q4_0 ? 8 : kind == G_Q4_1 ? 0 : 128;
+}
 
 /* Lane layout of a step. Int32 lane L (of 16) holds 4 consecutive codes of
  * block b = L % B (B = blocks per step), the j-th group of 4, j = L / B: a
@@ -87,11 +111,12 @@ HEARTH_INLINE int g_bias(g_kind kind) { return kind == G_Q4_0 ? 8 : 128; }
  * block b's codes start at word 9b + 1; Q8_0 at word 17b + 1. */
 HEARTH_INLINE __m512i g_code_index(g_kind kind) {
     _Alignas(64) int16_t idx[32];
-    const int per = g_blocks_per_step(kind), words = kind == G_Q8_0 ? 17 : 9;
+    const int per = g_blocks_per_step(kind), words = g_block_words(kind);
+    const int c0 = g_code_word(kind);
     for (int lane = 0; lane < 16; lane++) {
         const int b = lane % per, j = lane / per;
-        idx[2 * lane] = (int16_t)(words * b + 1 + 2 * j);
-        idx[2 * lane + 1] = (int16_t)(words * b + 2 + 2 * j);
+        idx[2 * lane] = (int16_t)(words * b + c0 + 2 * j);
+        idx[2 * lane + 1] = (int16_t)(words * b + c0 + 1 + 2 * j);
     }
     return _mm512_load_si512(idx);
 }
@@ -100,11 +125,11 @@ HEARTH_INLINE __m512i g_code_index(g_kind kind) {
  * second = the next step's): the word of folded lane l's block (9b or 17b,
  * b = l % B) of each step, at words 4 * (step in quad) + l. `pair` = 0 for
  * steps 0 and 1 (words 0..7), 1 for steps 2 and 3 (words 8..15). */
-HEARTH_INLINE __m512i g_scale_index(g_kind kind, int pair) {
+HEARTH_INLINE __m512i g_scale_index(g_kind kind, int pair, int field) {
     _Alignas(64) int16_t idx[32] = {0};
-    const int per = g_blocks_per_step(kind), words = kind == G_Q8_0 ? 17 : 9;
+    const int per = g_blocks_per_step(kind), words = g_block_words(kind);
     for (int l = 0; l < 8; l++)
-        idx[8 * pair + l] = (int16_t)((l >= 4 ? 32 : 0) + words * ((l % 4) % per));
+        idx[8 * pair + l] = (int16_t)((l >= 4 ? 32 : 0) + words * ((l % 4) % per) + field);
     return _mm512_load_si512(idx);
 }
 
@@ -122,8 +147,8 @@ HEARTH_INLINE __m512i g_iq4nl_table(int unsigned_codes) {
  * the end of a row; missing blocks' and missing steps' codes, bias and scale
  * are zero, so they add 0). The definition of the prepared layout, in plain
  * code; it runs for the short last step, g_prep_whole_step for the others. */
-HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
-                               const block_q8_0 *a, int k) {
+HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t, const char *a,
+                               int k) {
     const int per = g_blocks_per_step(kind);
     _Alignas(64) int8_t c[2][64];
     memset(c, 0, sizeof c);
@@ -131,20 +156,22 @@ HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
         const int b = lane % per, j = lane / per;
         if (b >= k)
             continue;
-        memcpy(&c[0][4 * lane], a[b].qs + 4 * j, 4);
+        memcpy(&c[0][4 * lane], g_act_qs(kind, a, b) + 4 * j, 4);
         if (kind != G_Q8_0)
-            memcpy(&c[1][4 * lane], a[b].qs + 16 + 4 * j, 4);
+            memcpy(&c[1][4 * lane], g_act_qs(kind, a, b) + 16 + 4 * j, 4);
     }
     for (int l = 0; l < 4; l++) {
         const int b = l % per;
         if (b >= k)
             continue;
-        qd->da[4 * t + l] = avx2_h2f(a[b].d);
+        qd->da[4 * t + l] = g_act_f16(kind, a, b, 0);
+        if (kind == G_Q4_1)
+            qd->sa[4 * t + l] = g_act_f16(kind, a, b, 1);
         /* Q8_0: blocks 0 and 1 each own two lanes; the bias goes to the first */
         if (G_UNSIGNED(kind) && l < per) {
             int32_t sum = 0;
             for (int i = 0; i < 32; i++)
-                sum += a[b].qs[i];
+                sum += g_act_qs(kind, a, b)[i];
             qd->nbias[4 * t + l] = -g_bias(kind) * sum;
         }
     }
@@ -160,25 +187,27 @@ HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
  * the activation sums come from the permuted codes, per folded lane as the
  * weight sums are folded, and are then moved to the lanes g_prep_step gives
  * them (Q8_0: a block's two lanes summed into the first, the second zero). */
+HEARTH_INLINE __m512i g_act_pair(g_kind kind, const char *a, int b) {
+    return _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)g_act_qs(kind, a, b))),
+        _mm256_loadu_si256((const __m256i *)g_act_qs(kind, a, b + 1)), 1);
+}
+
 HEARTH_INLINE void g_prep_whole_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
-                                     const block_q8_0 *a) {
-    const __m512i b01 =
-        _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a[0].qs)),
-                           _mm256_loadu_si256((const __m256i *)a[1].qs), 1);
+                                     const char *a) {
+    const __m512i b01 = g_act_pair(kind, a, 0);
     __m512i sums;
     if (kind == G_Q8_0) {
         /* lane L = dword L / 2 of block L % 2 */
         const __m512i idx = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
         codes[0] = _mm512_permutexvar_epi32(idx, b01);
         for (int l = 0; l < 4; l++)
-            qd->da[4 * t + l] = avx2_h2f(a[l % 2].d);
+            qd->da[4 * t + l] = g_act_f16(kind, a, l % 2, 0);
         if (!G_UNSIGNED(kind))
             return;
         sums = Z_DP(_mm512_setzero_si512(), _mm512_set1_epi8(1), codes[0]);
     } else {
-        const __m512i b23 = _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a[2].qs)),
-            _mm256_loadu_si256((const __m256i *)a[3].qs), 1);
+        const __m512i b23 = g_act_pair(kind, a, 2);
         /* lane L = dword L / 4 (codes[1]: 4 + L / 4) of block L % 4; blocks 2
          * and 3 are the second source (indices 16 and up) */
         const __m512i lo =
@@ -186,9 +215,12 @@ HEARTH_INLINE void g_prep_whole_step(g_kind kind, __m512i *codes, g_quad *qd, in
         const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(4));
         codes[0] = _mm512_permutex2var_epi32(b01, lo, b23);
         codes[1] = _mm512_permutex2var_epi32(b01, hi, b23);
-        for (int l = 0; l < 4; l++)
-            qd->da[4 * t + l] = avx2_h2f(a[l].d);
-        if (!G_UNSIGNED(kind))
+        for (int l = 0; l < 4; l++) {
+            qd->da[4 * t + l] = g_act_f16(kind, a, l, 0);
+            if (kind == G_Q4_1)
+                qd->sa[4 * t + l] = g_act_f16(kind, a, l, 1);
+        }
+        if (!G_UNSIGNED(kind) || g_bias(kind) == 0)
             return;
         const __m512i one = _mm512_set1_epi8(1);
         sums = Z_DP(Z_DP(_mm512_setzero_si512(), one, codes[0]), one, codes[1]);
@@ -204,17 +236,18 @@ HEARTH_INLINE void g_prep_whole_step(g_kind kind, __m512i *codes, g_quad *qd, in
 }
 
 /* The steps of blocks [b0, b1) of column a (b0 at a quad boundary). */
-HEARTH_INLINE void g_prep(g_kind kind, __m512i *codes, g_quad *qd, const block_q8_0 *a,
-                          int64_t b0, int64_t b1) {
+HEARTH_INLINE void g_prep(g_kind kind, __m512i *codes, g_quad *qd, const char *a, int64_t b0,
+                          int64_t b1) {
     const int per = g_blocks_per_step(kind);
     const int64_t n_steps = (b1 - b0 + per - 1) / per;
     memset(qd, 0, (size_t)((n_steps + 3) / 4) * sizeof *qd);
     for (int64_t s = 0; s < n_steps; s++) {
         const int64_t b = b0 + s * per;
+        const char *ab = a + (size_t)b * g_act_bytes(kind);
         if (b1 - b >= per)
-            g_prep_whole_step(kind, codes + s * G_CODE_ZMM(kind), qd + s / 4, (int)(s % 4), a + b);
+            g_prep_whole_step(kind, codes + s * G_CODE_ZMM(kind), qd + s / 4, (int)(s % 4), ab);
         else
-            g_prep_step(kind, codes + s * G_CODE_ZMM(kind), qd + s / 4, (int)(s % 4), a + b,
+            g_prep_step(kind, codes + s * G_CODE_ZMM(kind), qd + s / 4, (int)(s % 4), ab,
                         (int)(b1 - b));
     }
 }
@@ -242,6 +275,8 @@ HEARTH_INLINE __m512i g_step_sums(g_kind kind, const char *q, int k, const __m51
             int32_t tail; /* unaligned: through memcpy */
             memcpy(&tail, q + 64, sizeof tail);
             y = _mm512_castsi128_si512(_mm_cvtsi32_si128(tail));
+        } else if (kind == G_Q4_1) {
+            y = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(q + 64)));
         } else {
             y = _mm512_castsi128_si512(_mm_loadl_epi64((const __m128i *)(q + 64)));
         }
@@ -291,25 +326,36 @@ HEARTH_INLINE __m512i g_fold4(const __m512i s[4]) {
  * steps together, so a block pays a sixteenth of a 512-bit convert, scale
  * and accumulate (on cores that split 512-bit operations in two, Zen 4, the
  * per-step float work was a third of the kernel). Missing steps are zero. */
-HEARTH_INLINE __m512 g_quad_scale(__m512 acc, const __m512i s[4], const __m512i x[4],
-                                  const g_quad *qd, const __m512i scale_index[2]) {
-    const __m512i sums = _mm512_add_epi32(g_fold4(s), _mm512_load_si512(qd->nbias));
-    const __m512i w01 = _mm512_permutex2var_epi16(x[0], scale_index[0], x[1]);
-    const __m512i w23 = _mm512_permutex2var_epi16(x[2], scale_index[1], x[3]);
-    const __m512 dw = _mm512_cvtph_ps(
+/* The 16 f16 words of a quad's blocks at `index` (a scale_index pair), as floats. */
+HEARTH_INLINE __m512 g_quad_words(const __m512i x[4], const __m512i index[2]) {
+    const __m512i w01 = _mm512_permutex2var_epi16(x[0], index[0], x[1]);
+    const __m512i w23 = _mm512_permutex2var_epi16(x[2], index[1], x[3]);
+    return _mm512_cvtph_ps(
         _mm512_castsi512_si256(_mm512_mask_mov_epi16(w01, (__mmask32)0xff00, w23)));
-    return _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_load_ps(qd->da)), _mm512_cvtepi32_ps(sums),
-                           acc);
+}
+
+HEARTH_INLINE __m512 g_quad_scale(g_kind kind, __m512 acc, const __m512i s[4],
+                                  const __m512i x[4], const g_quad *qd,
+                                  const __m512i scale_index[2], const __m512i min_index[2]) {
+    const __m512i sums = _mm512_add_epi32(g_fold4(s), _mm512_load_si512(qd->nbias));
+    const __m512 dw = g_quad_words(x, scale_index);
+    acc = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_load_ps(qd->da)), _mm512_cvtepi32_ps(sums),
+                          acc);
+    if (kind == G_Q4_1) /* + m * s per block (Q4_1: x = d q + m) */
+        acc = _mm512_fmadd_ps(g_quad_words(x, min_index), _mm512_load_ps(qd->sa), acc);
+    return acc;
 }
 
 /* The index and table registers of a kind, built once per matvec call
  * rather than once per row. */
 typedef struct {
-    __m512i code_index, scale_index[2], table;
+    __m512i code_index, scale_index[2], min_index[2], table;
 } g_consts;
 
 HEARTH_INLINE g_consts g_consts_of(g_kind kind) {
-    return (g_consts){g_code_index(kind), {g_scale_index(kind, 0), g_scale_index(kind, 1)},
+    return (g_consts){g_code_index(kind),
+                      {g_scale_index(kind, 0, 0), g_scale_index(kind, 1, 0)},
+                      {g_scale_index(kind, 0, 1), g_scale_index(kind, 1, 1)},
                       g_iq4nl_table(G_UNSIGNED(kind))};
 }
 
@@ -318,7 +364,7 @@ HEARTH_INLINE g_consts g_consts_of(g_kind kind) {
 HEARTH_INLINE __m512 g_row(g_kind kind, __m512 acc, const char *row, int64_t s0, int64_t n_steps,
                            int last_k, const __m512i *ac, const g_quad *qd, const g_consts *k) {
     const __m512i ci = k->code_index, table = k->table;
-    const __m512i *si = k->scale_index;
+    const __m512i *si = k->scale_index, *mi = k->min_index;
     const int per = g_blocks_per_step(kind), zs = G_CODE_ZMM(kind);
     const size_t quad_bytes = 4 * (size_t)per * g_block_bytes(kind);
     const char *q = row + (size_t)s0 * (quad_bytes / 4);
@@ -329,7 +375,7 @@ HEARTH_INLINE __m512 g_row(g_kind kind, __m512 acc, const char *row, int64_t s0,
         sums[1] = g_step_sums(kind, q + quad_bytes / 4, per, ac + zs, ci, table, &x[1]);
         sums[2] = g_step_sums(kind, q + quad_bytes / 2, per, ac + 2 * zs, ci, table, &x[2]);
         sums[3] = g_step_sums(kind, q + quad_bytes / 4 * 3, per, ac + 3 * zs, ci, table, &x[3]);
-        acc = g_quad_scale(acc, sums, x, qd, si);
+        acc = g_quad_scale(kind, acc, sums, x, qd, si, mi);
         q += quad_bytes;
         ac += 4 * zs;
         qd++;
@@ -342,7 +388,7 @@ HEARTH_INLINE __m512 g_row(g_kind kind, __m512 acc, const char *row, int64_t s0,
         for (int t = 0; t < n; t++)
             sums[t] = g_step_sums(kind, q + (size_t)t * (quad_bytes / 4),
                                   t == n - 1 ? last_k : per, ac + t * zs, ci, table, &x[t]);
-        acc = g_quad_scale(acc, sums, x, qd, si);
+        acc = g_quad_scale(kind, acc, sums, x, qd, si, mi);
     }
     return acc;
 }
@@ -350,7 +396,7 @@ HEARTH_INLINE __m512 g_row(g_kind kind, __m512 acc, const char *row, int64_t s0,
 /* out[r] = dot(row r, column a) for r < nr: the matrix x vector product
  * (rows in order, one sequential stream through memory). */
 HEARTH_INLINE void g_matvec(g_kind kind, int64_t n, int64_t nr, float *out, const char *w,
-                            size_t ws, const block_q8_0 *a) {
+                            size_t ws, const char *a) {
     const int per = g_blocks_per_step(kind);
     const int64_t nb = n / 32, chunk = G_CHUNK_VALUES / 32;
     _Alignas(64) __m512i ac[G_PREP_STEPS];
@@ -402,7 +448,7 @@ HEARTH_INLINE void g_matvec(g_kind kind, int64_t n, int64_t nr, float *out, cons
                  size_t a_stride) {                                                        \
         for (int64_t c = 0; c < nc; c++)                                                   \
             g_matvec(KIND, n, nr, out + c * ldo, w, w_stride,                           \
-                     (const block_q8_0 *)((const char *)a + (size_t)c * a_stride));        \
+                     (const char *)a + (size_t)c * a_stride);                              \
     }
 
 #endif /* HEARTH_KERNELS_AVX512_GATHER_DOT_H */
