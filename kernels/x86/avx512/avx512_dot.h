@@ -26,7 +26,7 @@
 typedef struct {
     __m512 acc;  /* pairs of blocks */
     __m256 acc1; /* the odd last block */
-    float off;   /* offset terms m * s (Q4_1, Q5_1) */
+    float off;   /* offset terms m * s (Q5_1) */
 } z_state;
 
 HEARTH_INLINE float z_result(const z_state *s) {
@@ -405,14 +405,6 @@ HEARTH_INLINE zb_pair q5_0_decode_u(const block_q5_0 *b) {
 
 HEARTH_INLINE zs_one q5_0_decode_one(const block_q5_0 *b) {
     return zs_make_one(q5_0_codes(b), avx2_h2f(b->d));
-}
-
-HEARTH_INLINE zu_pair q4_1_decode_pair(const block_q4_1 *b) {
-    return (zu_pair){z_nibbles_pair(b[0].qs, b[1].qs), avx2_h2f(b[0].d), avx2_h2f(b[1].d),
-                     avx2_h2f(b[0].m), avx2_h2f(b[1].m)};
-}
-HEARTH_INLINE zu_one q4_1_decode_one(const block_q4_1 *b) {
-    return (zu_one){avx2_unpack_nibbles(b->qs), avx2_h2f(b->d), avx2_h2f(b->m)};
 }
 
 HEARTH_INLINE __m256i q5_1_codes(const block_q5_1 *b) {
