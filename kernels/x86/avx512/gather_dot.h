@@ -45,8 +45,8 @@
 
 #include "avx512_dot.h" /* Z_DP, TIERED, HEARTH_INLINE */
 
-/* Values of one column prepared at a time: 16 KiB of codes and 8 KiB of
- * per-block numbers on the stack (Q8_0; Q4_0/IQ4_NL use half the latter).
+/* Values of one column prepared at a time: 16 KiB of codes and 12 KiB of
+ * per-block numbers on the stack (Q8_0; the 4-block kinds use half the latter).
  * Longer rows are done chunk by chunk, a group of rows at a time, with their
  * accumulators kept in between (the same operations in the same order: the
  * same bits). */
@@ -91,7 +91,7 @@ HEARTH_INLINE float g_act_f16(g_kind kind, const char *a, int b, int field) {
 }
 
 /* VNNI multiplies unsigned codes of 8 bits exactly; the other tier only
- * unsigned codes below 32 (Q4_0). */
+ * unsigned codes below 32 (Q4_0, Q4_1). */
 #ifdef AVX512_HAVE_VNNI
 #define G_UNSIGNED(kind) 1
 #else
@@ -108,7 +108,8 @@ HEARTH_INLINE int g_bias(g_kind kind) {
  * block's lanes are spread with stride B, so that adding the four 128-bit
  * quarters of the products leaves lane l < 4 with block l % B's sum. Word
  * indices into (the 64 bytes at the step, the bytes after): nibble types,
- * block b's codes start at word 9b + 1; Q8_0 at word 17b + 1. */
+ * block b's codes start at word 9b + 1; Q8_0 at word 17b + 1; Q4_1 at word
+ * 10b + 2 (after d and m). */
 HEARTH_INLINE __m512i g_code_index(g_kind kind) {
     _Alignas(64) int16_t idx[32];
     const int per = g_blocks_per_step(kind), words = g_block_words(kind);
@@ -122,9 +123,10 @@ HEARTH_INLINE __m512i g_code_index(g_kind kind) {
 }
 
 /* Scales of two steps of a quad (first source = the first step's 64 bytes,
- * second = the next step's): the word of folded lane l's block (9b or 17b,
- * b = l % B) of each step, at words 4 * (step in quad) + l. `pair` = 0 for
- * steps 0 and 1 (words 0..7), 1 for steps 2 and 3 (words 8..15). */
+ * second = the next step's): the word of folded lane l's block (9b, 17b or
+ * 10b, b = l % B; plus `field`, 1 for Q4_1's m) of each step, at words
+ * 4 * (step in quad) + l. `pair` = 0 for steps 0 and 1 (words 0..7), 1 for
+ * steps 2 and 3 (words 8..15). */
 HEARTH_INLINE __m512i g_scale_index(g_kind kind, int pair, int field) {
     _Alignas(64) int16_t idx[32] = {0};
     const int per = g_blocks_per_step(kind), words = g_block_words(kind);
@@ -168,7 +170,7 @@ HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t, c
         if (kind == G_Q4_1)
             qd->sa[4 * t + l] = g_act_f16(kind, a, b, 1);
         /* Q8_0: blocks 0 and 1 each own two lanes; the bias goes to the first */
-        if (G_UNSIGNED(kind) && l < per) {
+        if (G_UNSIGNED(kind) && g_bias(kind) != 0 && l < per) {
             int32_t sum = 0;
             for (int i = 0; i < 32; i++)
                 sum += g_act_qs(kind, a, b)[i];
@@ -180,6 +182,13 @@ HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t, c
         codes[1] = _mm512_load_si512(c[1]);
 }
 
+/* The codes of activation blocks b and b + 1, as the two halves of a register. */
+HEARTH_INLINE __m512i g_act_pair(g_kind kind, const char *a, int b) {
+    return _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)g_act_qs(kind, a, b))),
+        _mm256_loadu_si256((const __m256i *)g_act_qs(kind, a, b + 1)), 1);
+}
+
 /* What g_prep_step makes of a whole step, with vector operations: the library
  * calls a matvec per chunk of 16-128 rows, and the plain version took a fifth
  * of a 64-row Q4_0 call of 2048 values (25.8 vs 31.9 GB/s in cache). The
@@ -187,12 +196,6 @@ HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t, c
  * the activation sums come from the permuted codes, per folded lane as the
  * weight sums are folded, and are then moved to the lanes g_prep_step gives
  * them (Q8_0: a block's two lanes summed into the first, the second zero). */
-HEARTH_INLINE __m512i g_act_pair(g_kind kind, const char *a, int b) {
-    return _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)g_act_qs(kind, a, b))),
-        _mm256_loadu_si256((const __m256i *)g_act_qs(kind, a, b + 1)), 1);
-}
-
 HEARTH_INLINE void g_prep_whole_step(g_kind kind, __m512i *codes, g_quad *qd, int t,
                                      const char *a) {
     const __m512i b01 = g_act_pair(kind, a, 0);
@@ -220,7 +223,7 @@ HEARTH_INLINE void g_prep_whole_step(g_kind kind, __m512i *codes, g_quad *qd, in
             if (kind == G_Q4_1)
                 qd->sa[4 * t + l] = g_act_f16(kind, a, l, 1);
         }
-        if (!G_UNSIGNED(kind) || g_bias(kind) == 0)
+        if (!G_UNSIGNED(kind) || g_bias(kind) == 0) /* no bias: nbias stays 0 */
             return;
         const __m512i one = _mm512_set1_epi8(1);
         sums = Z_DP(Z_DP(_mm512_setzero_si512(), one, codes[0]), one, codes[1]);
