@@ -63,6 +63,17 @@ typedef void (*hearth_mat_dot_fn)(int64_t n, int64_t nr, int64_t nc, float *rest
  * never on the thread that runs it. */
 #define HEARTH_MAT_DOT_REF_MIN_COLS 4
 
+/* ---- Repacked weight layouts ------------------------------------------- */
+/* Some tiers read a type's weights faster in another arrangement of the same
+ * bytes; those weights are repacked once, when the model moves them home
+ * (lib/weight_home.c). A layout keeps the type's row size and values: only
+ * where the bytes sit changes (geometry: kernels/layout.h). */
+typedef enum {
+    HEARTH_LAYOUT_GGUF = 0,     /* as in the file */
+    HEARTH_LAYOUT_Q4_0_X16 = 1, /* Q4_0, 16 blocks' codes transposed to dword lanes */
+    HEARTH_LAYOUT_COUNT
+} hearth_layout;
+
 /* ---- The table ---------------------------------------------------------- */
 typedef struct hearth_kernels {
     hearth_isa isa; /* highest tier that patched this table */
@@ -79,6 +90,17 @@ typedef struct hearth_kernels {
      * stored, x * (127/amax) rounded half to EVEN (quantize_row keeps the
      * reference quantizer's 1/d and half away from zero; CONVENTIONS §5). */
     hearth_quantize_row_fn quantize_act[HEARTH_TYPE_COUNT];
+
+    /* Dots over rows in a repacked layout L (index 0 unused), with the
+     * activations of the layout's type. They give the bits of this table's
+     * vec_dot/mat_dot of that type on the same rows in GGUF order where the
+     * tier that set them also set preferred_layout; a tier that only
+     * inherits them (from the reference, which reads the layout block by
+     * block) gets the reference's bits. mat_dot_ref_rows of the type applies. */
+    hearth_vec_dot_fn layout_vec_dot[HEARTH_LAYOUT_COUNT];
+    hearth_mat_dot_fn layout_mat_dot[HEARTH_LAYOUT_COUNT];
+    /* The layout this tier wants type T's weights in: GGUF (0) = as stored. */
+    uint8_t preferred_layout[HEARTH_TYPE_COUNT];
 
     /* out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]; the mean is accumulated in
      * float in a fixed order (out may alias x).

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../layout.h" /* the X16 layout */
 #include "rows16.h"
 
 enum {
@@ -80,7 +81,8 @@ static inline __m512 load_scales16(const char *p, __m512i rows) {
 }
 
 static void q4_0_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
-                       int64_t kn) {
+                       int64_t kn, int64_t nb) {
+    (void)nb;
     const __m512i lo = _mm512_set1_epi8(0x0f);
     for (int64_t b = 0; b < kn; b++) {
         const char *blk = w + (size_t)(b0 + b) * sizeof(block_q4_0);
@@ -98,7 +100,8 @@ static void q4_0_group(r16_block *out, const char *w, size_t ws, __m512i rows, i
 /* IQ4_NL: Q4_0's nibble layout, each nibble an index into the format's
  * 16 values, taken here as value + 128 (unsigned, bias 128). */
 static void iq4_nl_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
-                         int64_t kn) {
+                         int64_t kn, int64_t nb) {
+    (void)nb;
     const __m512i lo = _mm512_set1_epi8(0x0f);
     const __m512i table = _mm512_xor_si512(
         _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)hearth_kvalues_iq4nl)),
@@ -117,7 +120,8 @@ static void iq4_nl_group(r16_block *out, const char *w, size_t ws, __m512i rows,
 }
 
 static void q8_0_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
-                       int64_t kn) {
+                       int64_t kn, int64_t nb) {
+    (void)nb;
     const __m512i flip = _mm512_set1_epi8((char)0x80); /* w + 128 as unsigned */
     for (int64_t b = 0; b < kn; b++) {
         const char *blk = w + (size_t)(b0 + b) * sizeof(block_q8_0);
@@ -129,6 +133,85 @@ static void q8_0_group(r16_block *out, const char *w, size_t ws, __m512i rows, i
         }
         out[b].d = load_scales16(blk + offsetof(block_q8_0, d), rows);
     }
+}
+
+/* z[r] lane e -> z[e] lane r, for 16 registers of 16 dwords. Stages: pairs of
+ * dwords, then of qwords, within 128-bit lanes (leaving register 4i + m's
+ * lane k = element 4k + m of rows 4i..4i+3), then a 4x4 transpose of the
+ * 128-bit lanes of registers m, 4 + m, 8 + m, 12 + m. */
+static inline __attribute__((always_inline)) void transpose16x16(__m512i z[16]) {
+    __m512i a[16];
+    for (int i = 0; i < 16; i += 2) {
+        a[i] = _mm512_unpacklo_epi32(z[i], z[i + 1]);
+        a[i + 1] = _mm512_unpackhi_epi32(z[i], z[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        z[i] = _mm512_unpacklo_epi64(a[i], a[i + 2]);
+        z[i + 1] = _mm512_unpackhi_epi64(a[i], a[i + 2]);
+        z[i + 2] = _mm512_unpacklo_epi64(a[i + 1], a[i + 3]);
+        z[i + 3] = _mm512_unpackhi_epi64(a[i + 1], a[i + 3]);
+    }
+    for (int m = 0; m < 4; m++) {
+        const __m512i c0 = _mm512_shuffle_i32x4(z[m], z[4 + m], 0x44);
+        const __m512i c1 = _mm512_shuffle_i32x4(z[m], z[4 + m], 0xee);
+        const __m512i c2 = _mm512_shuffle_i32x4(z[8 + m], z[12 + m], 0x44);
+        const __m512i c3 = _mm512_shuffle_i32x4(z[8 + m], z[12 + m], 0xee);
+        a[m] = _mm512_shuffle_i32x4(c0, c2, 0x88);
+        a[4 + m] = _mm512_shuffle_i32x4(c0, c2, 0xdd);
+        a[8 + m] = _mm512_shuffle_i32x4(c1, c3, 0x88);
+        a[12 + m] = _mm512_shuffle_i32x4(c1, c3, 0xdd);
+    }
+    for (int i = 0; i < 16; i++)
+        z[i] = a[i];
+}
+
+/* Q4_0 rows in the X16 layout (kernels/layout.h). A chunk that is one whole
+ * group: each 64-byte line of a row's group is one code word (or, as
+ * floats, the scale) of its 16 blocks, so 16 rows' lines transposed give
+ * that word of every block, one row per lane: 5 x 16 loads and transposes
+ * for the 16 blocks instead of 80 gathers. Other chunks: one gather per
+ * register and block; blocks after the last whole group are in GGUF order
+ * (q4_0_group). */
+static void q4_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
+                           int64_t kn, int64_t nb) {
+    const int64_t whole = nb / HEARTH_X16_BLOCKS * HEARTH_X16_BLOCKS;
+    const __m512i lo = _mm512_set1_epi8(0x0f);
+    if (kn == HEARTH_X16_BLOCKS && b0 % HEARTH_X16_BLOCKS == 0 && b0 < whole) {
+        const char *grp = w + (size_t)(b0 / HEARTH_X16_BLOCKS) * HEARTH_X16_GROUP_BYTES;
+        __m512i z[16];
+        for (int j = 0; j < 4; j++) {
+            for (int r = 0; r < 16; r++)
+                z[r] = _mm512_loadu_si512(grp + (size_t)r * ws + 64 * j);
+            transpose16x16(z);
+            for (int b = 0; b < 16; b++) {
+                out[b].q[j] = _mm512_and_si512(z[b], lo);
+                out[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(z[b], 4), lo);
+            }
+        }
+        for (int r = 0; r < 16; r++)
+            z[r] = _mm512_castps_si512(_mm512_cvtph_ps(
+                _mm256_loadu_si256((const __m256i *)(grp + (size_t)r * ws + 256))));
+        transpose16x16(z);
+        for (int b = 0; b < 16; b++)
+            out[b].d = _mm512_castsi512_ps(z[b]);
+        return;
+    }
+    int64_t b = 0;
+    for (; b < kn && b0 + b < whole; b++) {
+        const int64_t at = b0 + b, lane = at % HEARTH_X16_BLOCKS;
+        const char *grp = w + (size_t)(at / HEARTH_X16_BLOCKS) * HEARTH_X16_GROUP_BYTES;
+        for (int j = 0; j < 4; j++) {
+            const __m512i z = _mm512_i32gather_epi32(rows, grp + 64 * j + 4 * lane, 1);
+            out[b].q[j] = _mm512_and_si512(z, lo);
+            out[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(z, 4), lo);
+        }
+        /* the dword ending with the scale (the one starting there would
+         * pass the end of the row's last group) */
+        const __m512i d32 = _mm512_i32gather_epi32(rows, grp + 254 + 2 * lane, 1);
+        out[b].d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d32, 16)));
+    }
+    if (b < kn)
+        q4_0_group(out + b, w, ws, rows, b0 + b, kn - b, nb);
 }
 
 /* Columns [0, cn) of the chunk: scales and -bias * block sums. */
@@ -225,7 +308,7 @@ static void group_chunk(__m512 *stash, bool first, bool last, float *out, int64_
 }
 
 typedef void (*r16_group_fn)(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
-                             int64_t kn);
+                             int64_t kn, int64_t nb);
 
 /* Rows [0, 16 * floor(nr / 16)) x all columns; returns how many rows. */
 static int64_t rows16(r16_group_fn group, int bias, int64_t nb, int64_t nr, int64_t nc,
@@ -249,7 +332,7 @@ static int64_t rows16(r16_group_fn group, int bias, int64_t nb, int64_t nr, int6
                 const bool first = b0 == 0, last = b0 + kn >= nb;
                 prep_cols(&pc, a + (size_t)c0 * as, as, cn, b0, kn, bias);
                 for (int64_t r = 0; r < rn; r += R16_ROWS) {
-                    group(g, w + (size_t)(r0 + r) * ws, ws, row_offsets, b0, kn);
+                    group(g, w + (size_t)(r0 + r) * ws, ws, row_offsets, b0, kn, nb);
                     group_chunk(stash[r / R16_ROWS], first, last, out + c0 * ldo + r0 + r, ldo,
                                 g, kn, &pc, cn, a + (size_t)c0 * as, as, b0);
                 }
@@ -293,4 +376,12 @@ void hearth_mat_dot_q8_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
                                            const void *restrict a, size_t a_stride) {
     mat_dot_rows16(q8_0_group, 128, QK8_0, hearth_mat_dot_q8_0_q8_0_avx512vnni, n, nr, nc, out,
                    ldo, w, w_stride, a, a_stride);
+}
+
+void hearth_mat_dot_q4_0_x16_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
+                                               float *restrict out, int64_t ldo,
+                                               const void *restrict w, size_t w_stride,
+                                               const void *restrict a, size_t a_stride) {
+    mat_dot_rows16(q4_0_x16_group, 8, QK4_0, hearth_mat_dot_q4_0_x16_avx512vnni, n, nr, nc,
+                   out, ldo, w, w_stride, a, a_stride);
 }
