@@ -34,15 +34,18 @@ static const void *matmul_input(hearth_ctx *c, const weight *W, const float *x, 
  * this wrapper only decides when activations need converting. */
 void fwd_matmul(hearth_ctx *c, float *out, int64_t ldo, const weight *W, const float *x,
                 int64_t n, bool same_input) {
-    const void *wdata = weight_bytes(c->tp, W); /* its huge-page home once moved */
+    /* its huge-page home once moved, maybe repacked */
+    const weight_view wv = weight_bytes(c->tp, &c->kern, W);
     if (pf_use_blas(&c->kern, (int)W->type, n)) { /* float weights, large batch: sgemm tiles */
-        pf_matmul(c->tp, &c->kern, c->pfws, wdata, (int)W->type, W->cols, W->rows, x, W->cols,
+        HEARTH_ASSERT(wv.layout == HEARTH_LAYOUT_GGUF); /* float types are never repacked */
+        pf_matmul(c->tp, &c->kern, c->pfws, wv.data, (int)W->type, W->cols, W->rows, x, W->cols,
                   n, c->act, out, ldo);
         c->act_type = -1; /* c->act was not written: the next same_input call converts */
         return;
     }
     const void *act = matmul_input(c, W, x, n, same_input);
-    pf_matmul_q(c->tp, &c->kern, wdata, (int)W->type, W->cols, W->rows, act, n, out, ldo);
+    pf_matmul_q(c->tp, &c->kern, wv.data, (int)W->type, wv.layout, W->cols, W->rows, act, n,
+                out, ldo);
 }
 
 void fwd_matmul_shared(hearth_ctx *c, int n_mats, float *const *outs, const int64_t *ldos,
@@ -60,9 +63,10 @@ void fwd_matmul_shared(hearth_ctx *c, int n_mats, float *const *outs, const int6
     }
     const void *act = matmul_input(c, Ws[0], x, n, false);
     pf_mat mats[PF_MAX_MATS];
-    for (int i = 0; i < n_mats; i++)
-        mats[i] = (pf_mat){weight_bytes(c->tp, Ws[i]), (int)Ws[i]->type, Ws[i]->rows, outs[i],
-                           ldos[i]};
+    for (int i = 0; i < n_mats; i++) {
+        const weight_view wv = weight_bytes(c->tp, &c->kern, Ws[i]);
+        mats[i] = (pf_mat){wv.data, (int)Ws[i]->type, wv.layout, Ws[i]->rows, outs[i], ldos[i]};
+    }
     pf_matmul_q_many(c->tp, &c->kern, mats, n_mats, Ws[0]->cols, act, n);
 }
 

@@ -142,10 +142,12 @@ void pf_matmul_q_many(threadpool *tp, const hearth_kernels *k, const pf_mat *mat
     const int64_t n_tiles = ceil_div(n_tok, TOKEN_TILE);
     int64_t n_tasks = 0;
     for (int i = 0; i < n_mats; i++) {
-        HEARTH_ASSERT(hearth_type_traits_of(mats[i].wtype)->vec_dot_type == at &&
-                      k->mat_dot[mats[i].wtype]);
+        const hearth_mat_dot_fn md = mats[i].layout != HEARTH_LAYOUT_GGUF
+                                         ? k->layout_mat_dot[mats[i].layout]
+                                         : k->mat_dot[mats[i].wtype];
+        HEARTH_ASSERT(hearth_type_traits_of(mats[i].wtype)->vec_dot_type == at && md);
         matmul_part *m = &j.part[i];
-        m->mat_dot = k->mat_dot[mats[i].wtype];
+        m->mat_dot = md;
         m->w = mats[i].w;
         m->w_row = hearth_row_bytes(mats[i].wtype, n_in);
         m->n_out = mats[i].n_out;
@@ -159,9 +161,10 @@ void pf_matmul_q_many(threadpool *tp, const hearth_kernels *k, const pf_mat *mat
     tp_parallel_for(tp, n_tasks, matmul_task, &j);
 }
 
-void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
-                 int64_t n_out, const void *qx, int64_t n_tok, float *y, int64_t ldy) {
-    const pf_mat m = {w, wtype, n_out, y, ldy};
+void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int layout,
+                 int64_t n_in, int64_t n_out, const void *qx, int64_t n_tok, float *y,
+                 int64_t ldy) {
+    const pf_mat m = {w, wtype, layout, n_out, y, ldy};
     pf_matmul_q_many(tp, k, &m, 1, n_in, qx, n_tok);
 }
 
@@ -247,7 +250,7 @@ void pf_matmul(threadpool *tp, const hearth_kernels *k, pf_workspace *ws, const 
     }
 #endif
     pf_quantize(tp, k, wtype, x, ldx, n_in, n_tok, scratch);
-    pf_matmul_q(tp, k, w, wtype, n_in, n_out, scratch, n_tok, y, ldy);
+    pf_matmul_q(tp, k, w, wtype, HEARTH_LAYOUT_GGUF, n_in, n_out, scratch, n_tok, y, ldy);
 }
 
 /* ---- Workspace ----------------------------------------------------------- */

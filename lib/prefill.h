@@ -34,10 +34,12 @@ void pf_quantize(threadpool *tp, const hearth_kernels *k, int wtype, const float
                  int64_t ldx, int64_t n_in, int64_t n_tok, void *qx);
 
 /* y[t][o] = dot(row o of w, activation row t of qx), t < n_tok, o < n_out.
- * w: n_out rows of n_in values of type wtype (row stride hearth_row_bytes);
- * y: row stride ldy floats. qx as written by pf_quantize(). */
-void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int64_t n_in,
-                 int64_t n_out, const void *qx, int64_t n_tok, float *y, int64_t ldy);
+ * w: n_out rows of n_in values of type wtype (row stride hearth_row_bytes)
+ * in layout `layout` (hearth_layout); y: row stride ldy floats. qx as
+ * written by pf_quantize(). */
+void pf_matmul_q(threadpool *tp, const hearth_kernels *k, const void *w, int wtype, int layout,
+                 int64_t n_in, int64_t n_out, const void *qx, int64_t n_tok, float *y,
+                 int64_t ldy);
 
 /* Matrices that multiply the same activations (q/k/v, gate/up) run as one job
  * (one handoff and one end-of-job wait instead of several): each keeps the
@@ -47,6 +49,7 @@ enum { PF_MAX_MATS = 3 };
 typedef struct pf_mat {
     const void *w;
     int wtype;
+    int layout; /* hearth_layout of w's rows (layout_mat_dot), GGUF = 0 */
     int64_t n_out;
     float *y;    /* y[t][o], row stride ldy floats */
     int64_t ldy;
@@ -79,7 +82,9 @@ bool pf_use_blas(const hearth_kernels *k, int wtype, int64_t n_tok);
 /* Either pf_use_blas(): each task converts a chunk of weight rows to float in
  * its thread's slice of `ws` and multiplies it with cblas_sgemm (Debian's serial
  * OpenBLAS, called from our workers, CONVENTIONS §7); or pf_quantize() into
- * `scratch` (at least pf_act_bytes(wtype, n_in, n_tok)), then pf_matmul_q(). */
+ * `scratch` (at least pf_act_bytes(wtype, n_in, n_tok)), then pf_matmul_q().
+ * w is in GGUF layout (the model's BLAS path takes float weights, which are
+ * never repacked). */
 void pf_matmul(threadpool *tp, const hearth_kernels *k, pf_workspace *ws, const void *w,
                int wtype, int64_t n_in, int64_t n_out, const float *x, int64_t ldx, int64_t n_tok,
                void *scratch, float *y, int64_t ldy);

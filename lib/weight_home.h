@@ -13,8 +13,15 @@
  * weight copies it there with the context's threads, then releases the
  * mapped file pages it replaces (MADV_DONTNEED: resident memory stays about
  * the size of the weights, CONVENTIONS §5), and from then on every context
- * reads the copy. The bytes are the same, so results are too. Loading stays a
- * mapping (fast); the first forward pass pays the copy.
+ * reads the copy. Loading stays a mapping (fast); the first forward pass pays
+ * the copy.
+ *
+ * Repacking: when the moving context's kernel tier prefers another layout of
+ * the weight's type (kernels.h preferred_layout; Q4_0 on the AVX-512 tiers),
+ * the copy is made in that layout instead of byte for byte, at no extra
+ * memory, and readers are told the layout with the bytes. The layout
+ * kernels give the bits of the plain ones on the tier that chose them, so
+ * results do not change either way.
  *
  * Threads: contexts on different threads may meet a weight at the same
  * moment. Its state moves NONE -> MOVING -> HOME by compare-and-swap; the one
@@ -27,6 +34,7 @@
 
 #include <stdatomic.h>
 
+#include "../kernels/kernels.h" /* hearth_kernels, hearth_layout */
 #include "internal.h"
 #include "threadpool.h"
 
@@ -39,6 +47,7 @@ enum { WEIGHT_NONE = 0, WEIGHT_MOVING = 1, WEIGHT_HOME = 2 };
 typedef struct weight_place {
     void *home;         /* its bytes in the huge-page region once HOME */
     atomic_int *state;  /* WEIGHT_NONE / MOVING / HOME */
+    uint8_t *layout;    /* the home's hearth_layout, written before state turns HOME */
 } weight_place;
 
 typedef struct weight_homes weight_homes;
@@ -52,8 +61,15 @@ hearth_status weight_homes_create(weight_homes **out, weight *const *weights, in
                                   bool mapped, hearth_errbuf *err);
 void weight_homes_free(weight_homes *h); /* NULL is a no-op */
 
-/* The bytes of w to compute with: its home once it has moved, else the mapping.
- * The first caller to find it unmoved moves it with tp's threads. */
-const void *weight_bytes(threadpool *tp, const weight *w);
+/* The bytes of a weight to compute with, and their layout. */
+typedef struct weight_view {
+    const void *data;
+    int layout; /* hearth_layout: HEARTH_LAYOUT_GGUF unless repacked */
+} weight_view;
+
+/* w's home once it has moved, else the mapping (GGUF layout). The first
+ * caller to find it unmoved moves it with tp's threads, repacked into the
+ * layout k prefers for its type if there is one. */
+weight_view weight_bytes(threadpool *tp, const hearth_kernels *k, const weight *w);
 
 #endif /* HEARTH_WEIGHT_HOME_H */
