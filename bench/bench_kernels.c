@@ -23,6 +23,7 @@
 #include "bench/common/roofline.h" /* the read loops */
 #include "hearth.h"
 #include "kernels/kernels.h"
+#include "kernels/layout.h" /* repacked rows */
 
 /* ---- Options -------------------------------------------------------------- */
 typedef struct {
@@ -171,6 +172,8 @@ typedef struct {
     const char *a;
     size_t a_bytes;
     float *out;
+    hearth_mat_dot_fn fn;   /* k's mat_dot for w's layout */
+    const char *w_gguf;     /* w's first rows in GGUF order (== w unless repacked) */
 } mat_job;
 
 enum { ROW_CHUNK = 64 }; /* rows per mat_dot call */
@@ -181,8 +184,8 @@ static void mat_work(void *p, int t, int n_threads) {
     const int64_t r0 = t * per, r1 = r0 + per < j->rows ? r0 + per : j->rows;
     for (int64_t r = r0; r < r1; r += ROW_CHUNK) {
         const int64_t m = r1 - r < ROW_CHUNK ? r1 - r : ROW_CHUNK;
-        j->k->mat_dot[j->type](j->n, m, j->nc, j->out + r, j->rows, j->w + (size_t)r * j->row_bytes,
-                               j->row_bytes, j->a, j->a_bytes);
+        j->fn(j->n, m, j->nc, j->out + r, j->rows, j->w + (size_t)r * j->row_bytes, j->row_bytes,
+              j->a, j->a_bytes);
     }
 }
 
@@ -202,6 +205,52 @@ static void fill_rows(const hearth_kernels *k, int type, int64_t n, int64_t rows
     free(x);
 }
 
+/* A weight matrix to time: GGUF rows, or (layout != GGUF) the same rows
+ * repacked as lib/weight_home.c does for a tier that prefers the layout;
+ * the first VERIFY_ROWS rows are also kept in GGUF order for verify(). */
+enum { VERIFY_ROWS = 16 };
+typedef struct {
+    char *w, *w_gguf;
+    hearth_mat_dot_fn fn;
+} weights;
+
+static weights make_weights(const hearth_kernels *k, int type, int layout, int64_t n,
+                            int64_t rows, bool big) {
+    const size_t rb = hearth_row_bytes(type, n);
+    weights ws = {big ? alloc_big(rb * (size_t)rows) : xmalloc(rb * (size_t)rows), NULL,
+                  layout ? k->layout_mat_dot[layout] : k->mat_dot[type]};
+    fill_rows(k, type, n, rows, ws.w);
+    if (layout == HEARTH_LAYOUT_GGUF) {
+        ws.w_gguf = ws.w;
+        return ws;
+    }
+    const int64_t keep = rows < VERIFY_ROWS ? rows : VERIFY_ROWS;
+    ws.w_gguf = xmalloc(rb * (size_t)keep);
+    memcpy(ws.w_gguf, ws.w, rb * (size_t)keep);
+    char *tmp = xmalloc(rb);
+    for (int64_t r = 0; r < rows; r++) {
+        memcpy(tmp, ws.w + (size_t)r * rb, rb);
+        hearth_layout_pack_row(layout, tmp, ws.w + (size_t)r * rb, n);
+    }
+    free(tmp);
+    return ws;
+}
+
+static void free_weights(weights *ws, size_t bytes, bool big) {
+    if (ws->w_gguf != ws->w)
+        free(ws->w_gguf);
+    if (big)
+        roofline_free_huge(ws->w, bytes);
+    else
+        free(ws->w);
+}
+
+/* "Q4_0", or "Q4_0x16" for a repacked layout */
+static const char *bench_type_name(int type, int layout, char buf[32]) {
+    snprintf(buf, 32, "%s%s", hearth_type_traits_of(type)->name, hearth_layout_suffix(layout));
+    return buf;
+}
+
 /* mat_dot of the tier vs the reference vec_dot on the first rows, within
  * 2 * n * FLT_EPSILON * sum|w_i a_i| (STYLE §8) plus slack for offset terms. */
 static bool verify(const mat_job *j, int64_t rows, int64_t cols) {
@@ -209,15 +258,15 @@ static bool verify(const mat_job *j, int64_t rows, int64_t cols) {
     const int at = hearth_type_traits_of(j->type)->vec_dot_type;
     float *wf = xmalloc((size_t)j->n * sizeof(float)), *af = xmalloc((size_t)j->n * sizeof(float));
     float *out = xmalloc((size_t)(rows * cols) * sizeof(float));
-    j->k->mat_dot[j->type](j->n, rows, cols, out, rows, j->w, j->row_bytes, j->a, j->a_bytes);
+    j->fn(j->n, rows, cols, out, rows, j->w, j->row_bytes, j->a, j->a_bytes);
     bool ok = true;
     for (int64_t c = 0; c < cols && ok; c++) {
         ref->dequantize_row[at](j->a + (size_t)c * j->a_bytes, af, j->n);
         for (int64_t r = 0; r < rows && ok; r++) {
             float want;
-            ref->vec_dot[j->type](j->n, &want, j->w + (size_t)r * j->row_bytes,
+            ref->vec_dot[j->type](j->n, &want, j->w_gguf + (size_t)r * j->row_bytes,
                                   j->a + (size_t)c * j->a_bytes);
-            ref->dequantize_row[j->type](j->w + (size_t)r * j->row_bytes, wf, j->n);
+            ref->dequantize_row[j->type](j->w_gguf + (size_t)r * j->row_bytes, wf, j->n);
             double s = 0, m = 0;
             for (int64_t i = 0; i < j->n; i++)
                 m = fmax(m, fabs(wf[i]));
@@ -257,7 +306,7 @@ static void emit(const options *o, const char *kernel, const char *type, hearth_
         snprintf(pct_s, sizeof pct_s, "%.0f %%", pct);
     if (gflops > 0)
         snprintf(gf_s, sizeof gf_s, "%.1f", gflops);
-    printf("| %-10s | %-6s | %-10s | %2d | %-18s | %8.2f | %6s | %8s |\n", kernel, type,
+    printf("| %-10s | %-7s | %-10s | %2d | %-18s | %8.2f | %6s | %8s |\n", kernel, type,
            hearth_isa_name(isa), threads, shape, gbs, pct_s, gf_s);
 }
 
@@ -274,14 +323,14 @@ static bool wanted(const options *o, int type) {
 }
 
 /* matvec on >= min_mib of weights, n = 4096 columns */
-static void bench_matvec(const options *o, const hearth_kernels *k, int type, int threads,
-                         read_limit *rl) {
+static void bench_matvec(const options *o, const hearth_kernels *k, int type, int layout,
+                         int threads, read_limit *rl) {
     const int64_t n = 4096;
     const int at = hearth_type_traits_of(type)->vec_dot_type;
     const size_t rb = hearth_row_bytes(type, n);
     const int64_t rows = ((o->min_mib << 20) + (int64_t)rb - 1) / (int64_t)rb;
-    char *w = alloc_big(rb * (size_t)rows);
-    fill_rows(k, type, n, rows, w);
+    weights ws = make_weights(k, type, layout, n, rows, true);
+    char name[32];
     float *x = xmalloc((size_t)n * sizeof(float));
     for (int64_t i = 0; i < n; i++)
         x[i] = rnd();
@@ -289,7 +338,7 @@ static void bench_matvec(const options *o, const hearth_kernels *k, int type, in
     char *a = xmalloc(ab);
     k->quantize_act[at](x, a, n);
     float *out = xmalloc((size_t)rows * sizeof(float));
-    mat_job j = {k, type, n, rows, 1, w, rb, a, ab, out};
+    mat_job j = {k, type, n, rows, 1, ws.w, rb, a, ab, out, ws.fn, ws.w_gguf};
     if (verify(&j, 9, 1)) {
         /* Interleaved with the read loops (read, kernel, read, kernel ...): the
          * machine's bandwidth drifts, so the limit is measured next to each rep. */
@@ -306,36 +355,36 @@ static void bench_matvec(const options *o, const hearth_kernels *k, int type, in
         emit(o, "read", "-", k->isa, threads, rshape, read_gbs, 100.0, 0);
         char shape[32];
         snprintf(shape, sizeof shape, "%lldx%lld", (long long)rows, (long long)n);
-        emit(o, "matvec", hearth_type_traits_of(type)->name, k->isa, threads, shape, gbs,
+        emit(o, "matvec", bench_type_name(type, layout, name), k->isa, threads, shape, gbs,
              100.0 * gbs / read_gbs, 2.0 * (double)rows * (double)n / t / 1e9);
     }
-    roofline_free_huge(w, rb * (size_t)rows);
+    free_weights(&ws, rb * (size_t)rows, true);
     free(x);
     free(a);
     free(out);
 }
 
 /* matmul: 4096 x 4096 weights times a batch of columns */
-static void bench_matmul(const options *o, const hearth_kernels *k, int type, int threads,
-                         int64_t batch) {
+static void bench_matmul(const options *o, const hearth_kernels *k, int type, int layout,
+                         int threads, int64_t batch) {
     const int64_t n = 4096, rows = 4096;
     const int at = hearth_type_traits_of(type)->vec_dot_type;
     const size_t rb = hearth_row_bytes(type, n), ab = hearth_row_bytes(at, n);
-    char *w = xmalloc(rb * (size_t)rows), *a = xmalloc(ab * (size_t)batch);
-    fill_rows(k, type, n, rows, w);
+    weights ws = make_weights(k, type, layout, n, rows, false);
+    char *a = xmalloc(ab * (size_t)batch), name[32];
     fill_rows(k, at, n, batch, a);
     float *out = xmalloc((size_t)(rows * batch) * sizeof(float));
-    mat_job j = {k, type, n, rows, batch, w, rb, a, ab, out};
+    mat_job j = {k, type, n, rows, batch, ws.w, rb, a, ab, out, ws.fn, ws.w_gguf};
     if (verify(&j, 5, 6)) {
         const double t = best_time(mat_work, &j, threads, o->reps > 3 ? 3 : o->reps);
         char shape[32];
         snprintf(shape, sizeof shape, "%lldx%lld b%lld", (long long)rows, (long long)n,
                  (long long)batch);
-        emit(o, "matmul", hearth_type_traits_of(type)->name, k->isa, threads, shape,
+        emit(o, "matmul", bench_type_name(type, layout, name), k->isa, threads, shape,
              (double)rb * (double)rows / t / 1e9, -1,
              2.0 * (double)rows * (double)n * (double)batch / t / 1e9);
     }
-    free(w);
+    free_weights(&ws, rb * (size_t)rows, false);
     free(a);
     free(out);
 }
@@ -489,8 +538,8 @@ int main(int argc, char **argv) {
     if (o.json)
         printf("[\n");
     else
-        printf("| kernel     | type   | isa        |  T | shape              |     GB/s | %% read |  GFLOP/s |\n"
-               "|------------|--------|------------|----|--------------------|----------|--------|----------|\n");
+        printf("| kernel     | type    | isa        |  T | shape              |     GB/s | %% read |  GFLOP/s |\n"
+               "|------------|---------|------------|----|--------------------|----------|--------|----------|\n");
 
     for (int ii = 0; ii < o.n_isas; ii++) {
         hearth_kernels k;
@@ -501,15 +550,19 @@ int main(int argc, char **argv) {
                 continue;
             fprintf(stderr, "bench %s %s...\n", hearth_type_traits_of(type)->name,
                     hearth_isa_name(k.isa));
-            for (int ti = 0; ti < o.n_threads; ti++)
-                bench_matvec(&o, &k, type, o.threads[ti], &rl);
-            /* the scalar reference is too slow for large batches: one point */
-            const bool scalar = k.isa == HEARTH_ISA_SCALAR;
-            if (!o.skip_matmul) {
-                const int tmax = o.threads[o.n_threads - 1];
-                bench_matmul(&o, &k, type, tmax, 32);
-                if (!scalar)
-                    bench_matmul(&o, &k, type, tmax, 512);
+            /* the tier's preferred layout, as the runtime repacks it, then GGUF order */
+            int layouts[2] = {k.preferred_layout[type], HEARTH_LAYOUT_GGUF};
+            for (int li = layouts[0] ? 0 : 1; li < 2; li++) {
+                for (int ti = 0; ti < o.n_threads; ti++)
+                    bench_matvec(&o, &k, type, layouts[li], o.threads[ti], &rl);
+                /* the scalar reference is too slow for large batches: one point */
+                const bool scalar = k.isa == HEARTH_ISA_SCALAR;
+                if (!o.skip_matmul) {
+                    const int tmax = o.threads[o.n_threads - 1];
+                    bench_matmul(&o, &k, type, layouts[li], tmax, 32);
+                    if (!scalar)
+                        bench_matmul(&o, &k, type, layouts[li], tmax, 512);
+                }
             }
             if (hearth_type_traits_of(type)->quantized)
                 bench_convert(&o, &k, type);
