@@ -371,11 +371,7 @@ END_TEST
 
 /* A model whose every stage splits into many tasks: 8 query heads over 2 KV
  * heads of 32, ffn 352 (22 row chunks), vocab 700 (44 row chunks). */
-static const char *write_parallel_model(uint32_t type, const char *name) {
-    static char path[4][512];
-    static int next;
-    char *buf = path[next++ % 4];
-    snprintf(buf, 512, "%s/%s", test_tmpdir(), name);
+static synth_model_params parallel_model_params(uint32_t type) {
     synth_model_params p = synth_model_default_params();
     p.n_embd = 256;
     p.n_layer = 2;
@@ -387,8 +383,22 @@ static const char *write_parallel_model(uint32_t type, const char *name) {
     p.embd_type = type;
     p.weight_std = 0.05f;
     p.seed = 7;
-    ck_assert_int_eq(synth_model_write(buf, &p), HEARTH_OK);
+    return p;
+}
+
+/* Writes the model of p as `name` in the test folder; returns its path. */
+static const char *write_model(const synth_model_params *p, const char *name) {
+    static char path[4][512];
+    static int next;
+    char *buf = path[next++ % 4];
+    snprintf(buf, 512, "%s/%s", test_tmpdir(), name);
+    ck_assert_int_eq(synth_model_write(buf, p), HEARTH_OK);
     return buf;
+}
+
+static const char *write_parallel_model(uint32_t type, const char *name) {
+    const synth_model_params p = parallel_model_params(type);
+    return write_model(&p, name);
 }
 
 enum { N_PROMPT = 45, N_DECODE = 3 };
@@ -599,20 +609,11 @@ END_TEST
 /* Q4_0 rows of 512 values (one whole X16 group) and, in w_down, of 544 (a
  * group and one block after it): the repacked layout on the AVX-512 tiers. */
 START_TEST(test_parallel_q4_0_weights_repacked_home) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/homes_q4_0.gguf", test_tmpdir());
-    synth_model_params p = synth_model_default_params();
+    synth_model_params p = parallel_model_params(HEARTH_TYPE_Q4_0);
     p.n_embd = 512;
-    p.n_layer = 2;
     p.n_ff = 544;
-    p.n_head = 8;
-    p.n_head_kv = 2;
-    p.n_vocab = 700;
-    p.type = HEARTH_TYPE_Q4_0;
-    p.embd_type = HEARTH_TYPE_Q4_0;
-    p.weight_std = 0.05f;
     p.seed = 11;
-    ck_assert_int_eq(synth_model_write(path, &p), HEARTH_OK);
+    const char *path = write_model(&p, "homes_q4_0.gguf");
     if (expected_layout(HEARTH_TYPE_Q4_0, 512) == HEARTH_LAYOUT_GGUF)
         fprintf(stderr, "NOTE: the best kernel tier here keeps Q4_0 in GGUF order\n");
     check_move_home(path);
