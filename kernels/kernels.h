@@ -71,6 +71,7 @@ typedef void (*hearth_mat_dot_fn)(int64_t n, int64_t nr, int64_t nc, float *rest
 typedef enum {
     HEARTH_LAYOUT_GGUF = 0,     /* as in the file */
     HEARTH_LAYOUT_Q4_0_X16 = 1, /* Q4_0, 16 blocks' codes transposed to dword lanes */
+    HEARTH_LAYOUT_Q4_K_X4 = 2,  /* Q4_K, 4 blocks' headers together, codes in 64-value halves */
     HEARTH_LAYOUT_COUNT
 } hearth_layout;
 

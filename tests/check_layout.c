@@ -72,32 +72,110 @@ START_TEST(test_layout_q4_0_x16_geometry) {
 }
 END_TEST
 
-/* Every tier's X16 dots give the bits of its plain Q4_0 dots on the same
- * rows (the reference's where the tier only inherits the reference's layout
- * kernels), for vec_dot and for mat_dot shapes that take the per-column path
- * (1 and 3 columns) and the 16-row batch path (4, 21 and 70 columns; 37 rows
- * leave 5 over). Block counts: under one group, at and around 16 and 32,
- * TinyLlama's 64 and 176, and 1100 (past the 512-block activation chunk
- * twice, with a GGUF tail). All six data patterns. */
-START_TEST(test_layout_tier_matches_plain) {
-    hearth_kernels k;
-    if (!hearth_kernels_init(&k, tiers[_i])) {
-        fprintf(stderr, "SKIP tier %s: not supported by this CPU\n", hearth_isa_name(tiers[_i]));
-        return;
+/* A Q4_K row of nb blocks whose header bytes say where they came from
+ * (byte i of block b's header is 16 b + i, mod 256, xor 0xa5) and whose
+ * values are value v of block b = (v + b) mod 16 written into GGUF's
+ * nibbles: GGUF byte 32 c + j holds values 64 c + j (low) and 64 c + 32 + j. */
+static void marked_q4_k_row(block_q4_K *x, int64_t nb) {
+    for (int64_t b = 0; b < nb; b++) {
+        unsigned char *h = (unsigned char *)&x[b];
+        for (int i = 0; i < 16; i++)
+            h[i] = (unsigned char)((16 * b + i) ^ 0xa5);
+        for (int c = 0; c < 4; c++)
+            for (int j = 0; j < 32; j++)
+                x[b].qs[32 * c + j] = (uint8_t)(((64 * c + j + b) & 15) |
+                                                (((64 * c + 32 + j + b) & 15) << 4));
     }
+}
+
+/* The X4 definition, value by value: in whole group g, block k's header at
+ * 576 g + 16 k and value v (v = 128 h + u) in byte 576 g + 64 + 128 k + 64 h
+ * + u % 64, low nibble for u < 64; blocks after the last whole group as in
+ * GGUF. Then unpack(pack) = id and the block reader agrees. */
+START_TEST(test_layout_q4_k_x4_geometry) {
+    static const int64_t counts[] = {1, 3, 4, 5, 8, 22, 23};
+    for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
+        const int64_t nb = counts[ci], n = nb * QK_K;
+        const size_t bytes = (size_t)nb * sizeof(block_q4_K);
+        ck_assert(hearth_layout_fits(HEARTH_LAYOUT_Q4_K_X4, HEARTH_TYPE_Q4_K, n));
+        block_q4_K *x = malloc(bytes), *back = malloc(bytes);
+        unsigned char *p = malloc(bytes);
+        ck_assert(x && back && p);
+        marked_q4_k_row(x, nb);
+        memset(p, 0xee, bytes);
+        hearth_layout_pack_row(HEARTH_LAYOUT_Q4_K_X4, x, p, n);
+        const int64_t whole = nb / 4 * 4;
+        for (int64_t b = 0; b < nb; b++) {
+            if (b >= whole) {
+                ck_assert_msg(memcmp(p + b * 144, &x[b], 144) == 0, "nb %lld: block %lld moved",
+                              (long long)nb, (long long)b);
+                continue;
+            }
+            const size_t g = (size_t)(b / 4) * 576, k = (size_t)(b % 4);
+            ck_assert_msg(memcmp(p + g + 16 * k, &x[b], 16) == 0, "nb %lld: header of %lld",
+                          (long long)nb, (long long)b);
+            for (int v = 0; v < 256; v++) {
+                const int u = v % 128;
+                const unsigned char byte = p[g + 64 + 128 * k + 64 * (size_t)(v / 128) + u % 64];
+                const int got = u < 64 ? byte & 15 : byte >> 4;
+                ck_assert_msg(got == ((v + b) & 15), "nb %lld: block %lld value %d: %d",
+                              (long long)nb, (long long)b, v, got);
+            }
+        }
+        hearth_layout_unpack_row(HEARTH_LAYOUT_Q4_K_X4, p, back, n);
+        ck_assert_int_eq(memcmp(back, x, bytes), 0);
+        for (int64_t b = 0; b < nb; b++) {
+            block_q4_K one;
+            hearth_q4_k_x4_block(p, nb, b, &one);
+            ck_assert_int_eq(memcmp(&one, &x[b], sizeof one), 0);
+        }
+        free(x);
+        free(back);
+        free(p);
+    }
+    ck_assert(!hearth_layout_fits(HEARTH_LAYOUT_Q4_K_X4, HEARTH_TYPE_Q4_K, 128));
+    ck_assert(!hearth_layout_fits(HEARTH_LAYOUT_Q4_K_X4, HEARTH_TYPE_Q5_K, 256));
+    ck_assert_int_eq(hearth_layout_type(HEARTH_LAYOUT_Q4_K_X4), HEARTH_TYPE_Q4_K);
+    ck_assert_str_eq(hearth_layout_suffix(HEARTH_LAYOUT_Q4_K_X4), "x4");
+}
+END_TEST
+
+/* Every tier's layout dots give the bits of its plain dots of the layout's
+ * type on the same rows (the reference's where the tier only inherits the
+ * reference's layout kernels), for vec_dot and for mat_dot shapes that take
+ * the per-column path (1 and 3 columns) and the batch paths (4, 21 and 70
+ * columns; 37 rows leave 5 over). Block counts (per layout, in its blocks):
+ * under one group, at and around the group sizes, TinyLlama's rows (64 and
+ * 176 Q4_0 blocks, 8 and 22 Q4_K blocks), and rows past the activation
+ * preparation limits (1100 Q4_0 blocks; 65 and 70 Q4_K blocks, past
+ * KQ512_PREP_BLOCKS). All six data patterns. */
+typedef struct {
+    int layout;
+    int64_t counts[10];
+} layout_case;
+
+static const layout_case layout_cases[] = {
+    {HEARTH_LAYOUT_Q4_0_X16, {1, 15, 16, 17, 31, 32, 33, 64, 176, 1100}},
+    {HEARTH_LAYOUT_Q4_K_X4, {1, 3, 4, 5, 7, 8, 9, 22, 65, 70}},
+};
+#define N_LAYOUT_CASES ((int)(sizeof layout_cases / sizeof layout_cases[0]))
+
+static void check_layout_tier(const hearth_kernels *k, const layout_case *lc) {
     const hearth_kernels *ref = &hearth_kernels_ref;
-    const bool own = k.preferred_layout[HEARTH_TYPE_Q4_0] == HEARTH_LAYOUT_Q4_0_X16;
+    const int L = lc->layout, type = hearth_layout_type(L);
+    const int act = hearth_type_traits_of(type)->vec_dot_type;
+    const int64_t block = hearth_type_traits_of(type)->block_size;
+    const bool own = k->preferred_layout[type] == L;
     /* a tier that prefers the layout must have its own kernels for it */
-    ck_assert(!own || k.layout_vec_dot[HEARTH_LAYOUT_Q4_0_X16] !=
-                          ref->layout_vec_dot[HEARTH_LAYOUT_Q4_0_X16]);
-    const hearth_kernels *plain = own ? &k : ref;
-    static const int64_t counts[] = {1, 15, 16, 17, 31, 32, 33, 64, 176, 1100};
+    ck_assert(!own || k->layout_vec_dot[L] != ref->layout_vec_dot[L]);
+    const hearth_kernels *plain = own ? k : ref;
     static const int64_t shapes[][2] = {{1, 1}, {37, 1}, {37, 3}, {16, 4}, {37, 21}, {80, 70}};
     enum { MAX_ROWS = 80, MAX_COLS = 70 };
-    for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
-        const int64_t n = counts[ci] * QK4_0;
-        const size_t ws = hearth_row_bytes(HEARTH_TYPE_Q4_0, n);
-        const size_t as = hearth_row_bytes(HEARTH_TYPE_Q8_0, n);
+    for (size_t ci = 0; ci < 10; ci++) {
+        const int64_t n = lc->counts[ci] * block;
+        const bool long_row = ci >= 8; /* the last two counts */
+        const size_t ws = hearth_row_bytes(type, n);
+        const size_t as = hearth_row_bytes(act, n);
         float *x = malloc((size_t)n * sizeof *x);
         char *w = malloc(ws * MAX_ROWS), *wx = malloc(ws * MAX_ROWS), *a = malloc(as * MAX_COLS);
         float *want = malloc(sizeof(float) * MAX_ROWS * MAX_COLS);
@@ -106,36 +184,37 @@ START_TEST(test_layout_tier_matches_plain) {
         for (int p = 0; p < KV_PATTERN_COUNT; p++) {
             for (int r = 0; r < MAX_ROWS; r++) {
                 kv_fill(x, n, (kv_pattern)p, 100 * ci + (uint64_t)r);
-                ref->quantize_row[HEARTH_TYPE_Q4_0](x, w + (size_t)r * ws, n);
-                hearth_layout_pack_row(HEARTH_LAYOUT_Q4_0_X16, w + (size_t)r * ws,
-                                       wx + (size_t)r * ws, n);
+                ref->quantize_row[type](x, w + (size_t)r * ws, n);
+                hearth_layout_pack_row(L, w + (size_t)r * ws, wx + (size_t)r * ws, n);
             }
             for (int c = 0; c < MAX_COLS; c++) {
                 kv_fill(x, n, KV_NORMAL, 9000 + 100 * ci + (uint64_t)c);
-                k.quantize_act[HEARTH_TYPE_Q8_0](x, a + (size_t)c * as, n);
+                k->quantize_act[act](x, a + (size_t)c * as, n);
             }
-            plain->vec_dot[HEARTH_TYPE_Q4_0](n, want, w, a);
-            k.layout_vec_dot[HEARTH_LAYOUT_Q4_0_X16](n, got, wx, a);
+            plain->vec_dot[type](n, want, w, a);
+            k->layout_vec_dot[L](n, got, wx, a);
             ck_assert_msg(memcmp(want, got, sizeof *got) == 0,
-                          "%s: vec_dot, %lld blocks, %s: %.9g vs plain %.9g",
-                          hearth_isa_name(k.isa), (long long)counts[ci],
-                          kv_pattern_name((kv_pattern)p), got[0], want[0]);
+                          "%s %s: vec_dot, %lld blocks, %s: %.9g vs plain %.9g",
+                          hearth_isa_name(k->isa), hearth_layout_suffix(L),
+                          (long long)lc->counts[ci], kv_pattern_name((kv_pattern)p), got[0],
+                          want[0]);
             /* the long rows and the big shapes only with random values */
-            if (p != KV_NORMAL && (counts[ci] > 176))
+            if (p != KV_NORMAL && long_row)
                 continue;
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 const int64_t nr = shapes[s][0], nc = shapes[s][1];
                 if (p != KV_NORMAL && nr * nc > 1000)
                     continue;
-                plain->mat_dot[HEARTH_TYPE_Q4_0](n, nr, nc, want, nr, w, ws, a, as);
-                k.layout_mat_dot[HEARTH_LAYOUT_Q4_0_X16](n, nr, nc, got, nr, wx, ws, a, as);
+                plain->mat_dot[type](n, nr, nc, want, nr, w, ws, a, as);
+                k->layout_mat_dot[L](n, nr, nc, got, nr, wx, ws, a, as);
                 for (int64_t i = 0; i < nr * nc; i++)
                     ck_assert_msg(memcmp(&want[i], &got[i], sizeof *got) == 0,
-                                  "%s: mat_dot %lld x %lld, %lld blocks, %s: row %lld col "
+                                  "%s %s: mat_dot %lld x %lld, %lld blocks, %s: row %lld col "
                                   "%lld: %.9g vs plain %.9g",
-                                  hearth_isa_name(k.isa), (long long)nr, (long long)nc,
-                                  (long long)counts[ci], kv_pattern_name((kv_pattern)p),
-                                  (long long)(i % nr), (long long)(i / nr), got[i], want[i]);
+                                  hearth_isa_name(k->isa), hearth_layout_suffix(L),
+                                  (long long)nr, (long long)nc, (long long)lc->counts[ci],
+                                  kv_pattern_name((kv_pattern)p), (long long)(i % nr),
+                                  (long long)(i / nr), got[i], want[i]);
             }
         }
         free(x);
@@ -146,14 +225,25 @@ START_TEST(test_layout_tier_matches_plain) {
         free(got);
     }
 }
+
+START_TEST(test_layout_tier_matches_plain) {
+    hearth_kernels k;
+    if (!hearth_kernels_init(&k, tiers[_i])) {
+        fprintf(stderr, "SKIP tier %s: not supported by this CPU\n", hearth_isa_name(tiers[_i]));
+        return;
+    }
+    for (int c = 0; c < N_LAYOUT_CASES; c++)
+        check_layout_tier(&k, &layout_cases[c]);
+}
 END_TEST
 
 Suite *layout_suite(void);
 Suite *layout_suite(void) {
     Suite *s = suite_create("layout");
-    TCase *tc = tcase_create("q4_0_x16");
+    TCase *tc = tcase_create("layouts");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_layout_q4_0_x16_geometry);
+    tcase_add_test(tc, test_layout_q4_k_x4_geometry);
     tcase_add_loop_test(tc, test_layout_tier_matches_plain, 0, N_TIERS);
     suite_add_tcase(s, tc);
     return s;

@@ -21,6 +21,7 @@
 #include "lib/prefill.h"
 #include "lib/prefill_attn.h"
 #include "synth_model.h"
+#include "util/synth_testutil.h" /* mt_ref_quantize */
 #include "util/testutil.h"
 
 static const int thread_counts[] = {1, 2, 3, 7};
@@ -620,6 +621,21 @@ START_TEST(test_parallel_q4_0_weights_repacked_home) {
 }
 END_TEST
 
+/* Q4_K rows of 1024 values (one whole X4 group) and, in w_down, of 1280 (a
+ * group and one block after it): the repacked layout on the AVX-512 tiers. */
+START_TEST(test_parallel_q4_k_weights_repacked_home) {
+    synth_model_params p = parallel_model_params(HEARTH_TYPE_Q4_K);
+    p.n_embd = 1024;
+    p.n_ff = 1280;
+    p.seed = 13;
+    p.quantize = mt_ref_quantize; /* Q4_K needs the reference quantizer */
+    const char *path = write_model(&p, "homes_q4_k.gguf");
+    if (expected_layout(HEARTH_TYPE_Q4_K, 1024) == HEARTH_LAYOUT_GGUF)
+        fprintf(stderr, "NOTE: the best kernel tier here keeps Q4_K in GGUF order\n");
+    check_move_home(path);
+}
+END_TEST
+
 Suite *parallel_suite(void);
 Suite *parallel_suite(void) {
     Suite *s = suite_create("parallel");
@@ -638,6 +654,7 @@ Suite *parallel_suite(void) {
     tcase_add_test(tm, test_parallel_two_contexts_at_once);
     tcase_add_test(tm, test_parallel_weights_move_home_during_two_contexts);
     tcase_add_test(tm, test_parallel_q4_0_weights_repacked_home);
+    tcase_add_test(tm, test_parallel_q4_k_weights_repacked_home);
     suite_add_tcase(s, tm);
     return s;
 }

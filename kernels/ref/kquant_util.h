@@ -244,6 +244,9 @@ KQ_REF_DECLS(q5_k)
 KQ_REF_DECLS(q6_k)
 KQ_REF_DECLS(iq4_xs)
 #undef KQ_REF_DECLS
+/* Q4_K rows in the X4 layout (kernels/layout.h). */
+void hearth_vec_dot_q4_k_x4_q8_k_ref(KQ_VEC_DOT_ARGS);
+void hearth_mat_dot_q4_k_x4_q8_k_ref(KQ_MAT_DOT_ARGS);
 
 /* SIMD tiers: vec_dot and mat_dot per weight type, plus the Q8_K quantizer. */
 #define KQ_TIER_DECLS(t, isa)                                 \
@@ -263,6 +266,8 @@ KQ_TIER_ALL(avx512)
 KQ_TIER_ALL(avx512vnni)
 KQ_TIER_ALL(neon)
 KQ_TIER_ALL(neon_dotprod)
+KQ_TIER_DECLS(q4_k_x4, avx512) /* Q4_K rows in the X4 layout */
+KQ_TIER_DECLS(q4_k_x4, avx512vnni)
 #undef KQ_TIER_ALL
 #undef KQ_TIER_DECLS
 

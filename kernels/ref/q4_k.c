@@ -8,6 +8,8 @@
  */
 #include "kquant_util.h"
 
+#include "../layout.h" /* Q4_K_X4 rows */
+
 
 static void decode_q4_k(const void *blk, kq_block *out) {
     const block_q4_K *b = blk;
@@ -55,4 +57,28 @@ void hearth_vec_dot_q4_k_q8_k_ref(KQ_VEC_DOT_ARGS) {
 void hearth_mat_dot_q4_k_q8_k_ref(KQ_MAT_DOT_ARGS) {
     kquant_mat_dot_ref(n, nr, nc, out, ldo, w, w_stride, a, a_stride, sizeof(block_q4_K),
                        decode_q4_k);
+}
+
+/* Rows in the Q4_K_X4 layout (kernels/layout.h): each block read back into
+ * GGUF form, then the same arithmetic as the two above, so the same bits. */
+void hearth_vec_dot_q4_k_x4_q8_k_ref(KQ_VEC_DOT_ARGS) {
+    const block_q8_K *ab = a;
+    const int64_t nb = n / QK_K;
+    float sum = 0;
+    for (int64_t ib = 0; ib < nb; ib++) {
+        block_q4_K g;
+        kq_block b;
+        hearth_q4_k_x4_block(w, nb, ib, &g);
+        decode_q4_k(&g, &b);
+        sum += kquant_block_dot_ref(&b, &ab[ib]);
+    }
+    *out = sum;
+}
+
+void hearth_mat_dot_q4_k_x4_q8_k_ref(KQ_MAT_DOT_ARGS) {
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t r = 0; r < nr; r++)
+            hearth_vec_dot_q4_k_x4_q8_k_ref(n, &out[c * ldo + r],
+                                            (const char *)w + (size_t)r * w_stride,
+                                            (const char *)a + (size_t)c * a_stride);
 }
