@@ -62,7 +62,10 @@ static inline __attribute__((always_inline)) void x4_block(const uint8_t *codes,
         lv[2 * h] = _mm512_and_si512(q, m4);
         lv[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
     }
-    const __m512i smz = _mm512_shuffle_i32x4(sm, sm, k * 0x55);
+    /* lane k into all four (a vector index, not an immediate: k is a
+     * constant only once the caller's loop is unrolled, which -O1 does not) */
+    const __m512i smz = _mm512_permutexvar_epi32(
+        _mm512_add_epi32(_mm512_set1_epi32(4 * k), _mm512_set4_epi32(3, 2, 1, 0)), sm);
     _Pragma("GCC unroll 4")
     for (int c = 0; c < 4; c++)
         sc[c] = _mm512_shuffle_epi8(smz, _mm512_load_si512(q4k_sc_ctl[c]));
