@@ -19,7 +19,8 @@ static const hearth_isa tiers[] = {HEARTH_ISA_SCALAR, HEARTH_ISA_AVX2, HEARTH_IS
 /* A Q4_0 row of nb blocks whose every byte says where it came from: block
  * b's scale bytes are (b, 0x80 | b), code byte j is b + 16 j (mod 256)
  * xor 0x55. Not meaningful numbers, only positions. */
-static void marked_row(block_q4_0 *x, int64_t nb) {
+static void mark_q4_0(void *row, int64_t nb) {
+    block_q4_0 *x = row;
     for (int64_t b = 0; b < nb; b++) {
         const unsigned char d[2] = {(unsigned char)b, (unsigned char)(0x80 | b)};
         memcpy(&x[b].d, d, 2);
@@ -28,43 +29,59 @@ static void marked_row(block_q4_0 *x, int64_t nb) {
     }
 }
 
-/* The layout's definition, byte by byte: in whole group g, block L's code
- * word j at 288 g + 64 j + 4 L and its scale at 288 g + 256 + 2 L; the
- * blocks after the last whole group where GGUF has them. 17 blocks: one
- * group and one block after it; 33: two and one. Then unpack(pack) = id. */
-START_TEST(test_layout_q4_0_x16_geometry) {
-    static const int64_t counts[] = {1, 15, 16, 17, 33, 47, 64};
-    for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
-        const int64_t nb = counts[ci], n = nb * QK4_0;
-        const size_t bytes = (size_t)nb * sizeof(block_q4_0);
-        ck_assert(hearth_layout_fits(HEARTH_LAYOUT_Q4_0_X16, HEARTH_TYPE_Q4_0, n));
-        block_q4_0 *x = malloc(bytes), *back = malloc(bytes);
+/* Packs a marked row of each of the block counts into layout L, hands every
+ * block to `check` (which asserts where the layout's definition puts it),
+ * then asserts unpack(pack) = id. */
+typedef void (*mark_fn)(void *row, int64_t nb);
+typedef void (*block_check_fn)(const unsigned char *packed, const void *row, int64_t nb,
+                               int64_t b);
+
+static void check_geometry(int layout, const int64_t *counts, size_t n_counts, mark_fn mark,
+                           block_check_fn check) {
+    const int type = hearth_layout_type(layout);
+    for (size_t ci = 0; ci < n_counts; ci++) {
+        const int64_t nb = counts[ci], n = nb * hearth_type_traits_of(type)->block_size;
+        const size_t bytes = hearth_row_bytes(type, n);
+        ck_assert(hearth_layout_fits(layout, type, n));
+        void *x = malloc(bytes), *back = malloc(bytes);
         unsigned char *p = malloc(bytes);
         ck_assert(x && back && p);
-        marked_row(x, nb);
+        mark(x, nb);
         memset(p, 0xee, bytes);
-        hearth_layout_pack_row(HEARTH_LAYOUT_Q4_0_X16, x, p, n);
-        const int64_t whole = nb / 16 * 16;
-        for (int64_t b = 0; b < nb; b++) {
-            const unsigned char *blk = (const unsigned char *)&x[b];
-            if (b >= whole) {
-                ck_assert_msg(memcmp(p + b * 18, blk, 18) == 0, "nb %lld: block %lld moved",
-                              (long long)nb, (long long)b);
-                continue;
-            }
-            const size_t g = (size_t)(b / 16) * 288, l = (size_t)(b % 16);
-            ck_assert_msg(memcmp(p + g + 256 + 2 * l, blk, 2) == 0, "nb %lld: scale of %lld",
-                          (long long)nb, (long long)b);
-            for (size_t j = 0; j < 4; j++)
-                ck_assert_msg(memcmp(p + g + 64 * j + 4 * l, blk + 2 + 4 * j, 4) == 0,
-                              "nb %lld: block %lld word %zu", (long long)nb, (long long)b, j);
-        }
-        hearth_layout_unpack_row(HEARTH_LAYOUT_Q4_0_X16, p, back, n);
+        hearth_layout_pack_row(layout, x, p, n);
+        for (int64_t b = 0; b < nb; b++)
+            check(p, x, nb, b);
+        hearth_layout_unpack_row(layout, p, back, n);
         ck_assert_int_eq(memcmp(back, x, bytes), 0);
         free(x);
         free(back);
         free(p);
     }
+}
+
+/* The X16 definition, byte by byte: in whole group g, block L's code word j
+ * at 288 g + 64 j + 4 L and its scale at 288 g + 256 + 2 L; the blocks after
+ * the last whole group where GGUF has them. */
+static void check_q4_0_x16_block(const unsigned char *p, const void *row, int64_t nb, int64_t b) {
+    const unsigned char *blk = (const unsigned char *)&((const block_q4_0 *)row)[b];
+    if (b >= nb / 16 * 16) {
+        ck_assert_msg(memcmp(p + b * 18, blk, 18) == 0, "nb %lld: block %lld moved",
+                      (long long)nb, (long long)b);
+        return;
+    }
+    const size_t g = (size_t)(b / 16) * 288, l = (size_t)(b % 16);
+    ck_assert_msg(memcmp(p + g + 256 + 2 * l, blk, 2) == 0, "nb %lld: scale of %lld",
+                  (long long)nb, (long long)b);
+    for (size_t j = 0; j < 4; j++)
+        ck_assert_msg(memcmp(p + g + 64 * j + 4 * l, blk + 2 + 4 * j, 4) == 0,
+                      "nb %lld: block %lld word %zu", (long long)nb, (long long)b, j);
+}
+
+/* 17 blocks: one group and one block after it; 33: two and one. */
+START_TEST(test_layout_q4_0_x16_geometry) {
+    static const int64_t counts[] = {1, 15, 16, 17, 33, 47, 64};
+    check_geometry(HEARTH_LAYOUT_Q4_0_X16, counts, sizeof counts / sizeof counts[0], mark_q4_0,
+                   check_q4_0_x16_block);
     ck_assert(!hearth_layout_fits(HEARTH_LAYOUT_Q4_0_X16, HEARTH_TYPE_Q8_0, 512));
     ck_assert(!hearth_layout_fits(HEARTH_LAYOUT_GGUF, HEARTH_TYPE_Q4_0, 512));
     ck_assert(!hearth_layout_fits(HEARTH_LAYOUT_COUNT, HEARTH_TYPE_Q4_0, 512));
@@ -76,7 +93,8 @@ END_TEST
  * (byte i of block b's header is 16 b + i, mod 256, xor 0xa5) and whose
  * values are value v of block b = (v + b) mod 16 written into GGUF's
  * nibbles: GGUF byte 32 c + j holds values 64 c + j (low) and 64 c + 32 + j. */
-static void marked_q4_k_row(block_q4_K *x, int64_t nb) {
+static void mark_q4_k(void *row, int64_t nb) {
+    block_q4_K *x = row;
     for (int64_t b = 0; b < nb; b++) {
         unsigned char *h = (unsigned char *)&x[b];
         for (int i = 0; i < 16; i++)
@@ -91,48 +109,34 @@ static void marked_q4_k_row(block_q4_K *x, int64_t nb) {
 /* The X4 definition, value by value: in whole group g, block k's header at
  * 576 g + 16 k and value v (v = 128 h + u) in byte 576 g + 64 + 128 k + 64 h
  * + u % 64, low nibble for u < 64; blocks after the last whole group as in
- * GGUF. Then unpack(pack) = id and the block reader agrees. */
+ * GGUF. And the block reader gives the GGUF block back. */
+static void check_q4_k_x4_block(const unsigned char *p, const void *row, int64_t nb, int64_t b) {
+    const block_q4_K *x = row;
+    block_q4_K one;
+    hearth_q4_k_x4_block(p, nb, b, &one);
+    ck_assert_int_eq(memcmp(&one, &x[b], sizeof one), 0);
+    if (b >= nb / 4 * 4) {
+        ck_assert_msg(memcmp(p + b * 144, &x[b], 144) == 0, "nb %lld: block %lld moved",
+                      (long long)nb, (long long)b);
+        return;
+    }
+    const size_t g = (size_t)(b / 4) * 576, k = (size_t)(b % 4);
+    ck_assert_msg(memcmp(p + g + 16 * k, &x[b], 16) == 0, "nb %lld: header of %lld",
+                  (long long)nb, (long long)b);
+    for (int v = 0; v < 256; v++) {
+        const int u = v % 128;
+        const unsigned char byte = p[g + 64 + 128 * k + 64 * (size_t)(v / 128) + u % 64];
+        const int got = u < 64 ? byte & 15 : byte >> 4;
+        ck_assert_msg(got == ((v + b) & 15), "nb %lld: block %lld value %d: %d", (long long)nb,
+                      (long long)b, v, got);
+    }
+}
+
+/* 5 blocks: one group and one block after it; 23: five and three. */
 START_TEST(test_layout_q4_k_x4_geometry) {
     static const int64_t counts[] = {1, 3, 4, 5, 8, 22, 23};
-    for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
-        const int64_t nb = counts[ci], n = nb * QK_K;
-        const size_t bytes = (size_t)nb * sizeof(block_q4_K);
-        ck_assert(hearth_layout_fits(HEARTH_LAYOUT_Q4_K_X4, HEARTH_TYPE_Q4_K, n));
-        block_q4_K *x = malloc(bytes), *back = malloc(bytes);
-        unsigned char *p = malloc(bytes);
-        ck_assert(x && back && p);
-        marked_q4_k_row(x, nb);
-        memset(p, 0xee, bytes);
-        hearth_layout_pack_row(HEARTH_LAYOUT_Q4_K_X4, x, p, n);
-        const int64_t whole = nb / 4 * 4;
-        for (int64_t b = 0; b < nb; b++) {
-            if (b >= whole) {
-                ck_assert_msg(memcmp(p + b * 144, &x[b], 144) == 0, "nb %lld: block %lld moved",
-                              (long long)nb, (long long)b);
-                continue;
-            }
-            const size_t g = (size_t)(b / 4) * 576, k = (size_t)(b % 4);
-            ck_assert_msg(memcmp(p + g + 16 * k, &x[b], 16) == 0, "nb %lld: header of %lld",
-                          (long long)nb, (long long)b);
-            for (int v = 0; v < 256; v++) {
-                const int u = v % 128;
-                const unsigned char byte = p[g + 64 + 128 * k + 64 * (size_t)(v / 128) + u % 64];
-                const int got = u < 64 ? byte & 15 : byte >> 4;
-                ck_assert_msg(got == ((v + b) & 15), "nb %lld: block %lld value %d: %d",
-                              (long long)nb, (long long)b, v, got);
-            }
-        }
-        hearth_layout_unpack_row(HEARTH_LAYOUT_Q4_K_X4, p, back, n);
-        ck_assert_int_eq(memcmp(back, x, bytes), 0);
-        for (int64_t b = 0; b < nb; b++) {
-            block_q4_K one;
-            hearth_q4_k_x4_block(p, nb, b, &one);
-            ck_assert_int_eq(memcmp(&one, &x[b], sizeof one), 0);
-        }
-        free(x);
-        free(back);
-        free(p);
-    }
+    check_geometry(HEARTH_LAYOUT_Q4_K_X4, counts, sizeof counts / sizeof counts[0], mark_q4_k,
+                   check_q4_k_x4_block);
     ck_assert(!hearth_layout_fits(HEARTH_LAYOUT_Q4_K_X4, HEARTH_TYPE_Q4_K, 128));
     ck_assert(!hearth_layout_fits(HEARTH_LAYOUT_Q4_K_X4, HEARTH_TYPE_Q5_K, 256));
     ck_assert_int_eq(hearth_layout_type(HEARTH_LAYOUT_Q4_K_X4), HEARTH_TYPE_Q4_K);

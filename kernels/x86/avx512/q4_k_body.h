@@ -36,24 +36,24 @@ static inline __attribute__((always_inline)) void q4k_tile(int64_t nb, int C, co
     if (C == 1) {
         __m128 m[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
         int64_t ib = 0;
+        /* block ib + s into slot s (ib a multiple of 4) */
+#define Q4K_ONE(ib, s)                                                                  \
+    do {                                                                                \
+        q4k_w d;                                                                        \
+        q4k_decode(&w[(ib) + (s)], &d);                                                 \
+        const __m128 dd = q4k_main(&d, a[0][(ib) + (s)].qs, a[0][(ib) + (s)].d, &acc[0]); \
+        q4k_min(&d, dd, Q4K_BSUM(0, (ib) + (s)), &m[s]);                                \
+    } while (0)
         for (; ib + 4 <= nb; ib += 4) {
             _Pragma("GCC unroll 4")
-            for (int s = 0; s < 4; s++) {
-                q4k_w d;
-                q4k_decode(&w[ib + s], &d);
-                const __m128 dd = q4k_main(&d, a[0][ib + s].qs, a[0][ib + s].d, &acc[0]);
-                q4k_min(&d, dd, Q4K_BSUM(0, ib + s), &m[s]);
-            }
+            for (int s = 0; s < 4; s++)
+                Q4K_ONE(ib, s);
         }
         _Pragma("GCC unroll 4")
-        for (int s = 0; s < 3; s++) { /* the last nb % 4 blocks: slots 0, 1, 2 */
-            if (ib + s < nb) {
-                q4k_w d;
-                q4k_decode(&w[ib + s], &d);
-                const __m128 dd = q4k_main(&d, a[0][ib + s].qs, a[0][ib + s].d, &acc[0]);
-                q4k_min(&d, dd, Q4K_BSUM(0, ib + s), &m[s]);
-            }
-        }
+        for (int s = 0; s < 3; s++) /* the last nb % 4 blocks: slots 0, 1, 2 */
+            if (ib + s < nb)
+                Q4K_ONE(ib, s);
+#undef Q4K_ONE
         out[0] = q4k_result(acc[0], _mm_add_ps(_mm_add_ps(m[0], m[2]), _mm_add_ps(m[1], m[3])));
         return;
     }

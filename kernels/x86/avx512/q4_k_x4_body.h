@@ -174,15 +174,16 @@ void KQ512_NAME(hearth_mat_dot_q4_k_x4_q8_k)(KQ_MAT_DOT_ARGS) {
         for (int64_t r = 0; r < nr; r++) {
             const uint8_t *row = (const uint8_t *)w + r * w_stride;
             int64_t c = c0;
+#define X4_TILE(C)                                                                         \
+    x4_tile(nb, C, row, cols + (c - c0), use_prep ? prep + (c - c0) * KQ512_PREP_BLOCKS : NULL, \
+            use_prep ? dap + 2 * (c - c0) * KQ512_PREP_BLOCKS : NULL, out + c * ldo + r, ldo)
             for (; c + 8 <= c1; c += 8)
-                x4_tile(nb, 8, row, cols + (c - c0), use_prep ? prep + (c - c0) * KQ512_PREP_BLOCKS : NULL,
-                        use_prep ? dap + 2 * (c - c0) * KQ512_PREP_BLOCKS : NULL, out + c * ldo + r, ldo);
+                X4_TILE(8);
             for (; c + 4 <= c1; c += 4)
-                x4_tile(nb, 4, row, cols + (c - c0), use_prep ? prep + (c - c0) * KQ512_PREP_BLOCKS : NULL,
-                        use_prep ? dap + 2 * (c - c0) * KQ512_PREP_BLOCKS : NULL, out + c * ldo + r, ldo);
+                X4_TILE(4);
             for (; c < c1; c++)
-                x4_tile(nb, 1, row, cols + (c - c0), use_prep ? prep + (c - c0) * KQ512_PREP_BLOCKS : NULL,
-                        use_prep ? dap + 2 * (c - c0) * KQ512_PREP_BLOCKS : NULL, out + c * ldo + r, ldo);
+                X4_TILE(1);
+#undef X4_TILE
         }
     }
 }
