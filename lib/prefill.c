@@ -140,6 +140,16 @@ void pf_matmul_q_many(threadpool *tp, const hearth_kernels *k, const pf_mat *mat
     matmul_job j = {.n_parts = n_mats, .n_in = n_in, .qx = qx,
                     .a_row = hearth_row_bytes(at, n_in), .n_tok = n_tok};
     const int64_t n_tiles = ceil_div(n_tok, TOKEN_TILE);
+    /* Each matrix its own grid; but one thread decoding takes each matrix in
+     * one call. Why: every call prepares its activation column again and the
+     * weight stream stalls meanwhile; on one Zen 4 core Q8_0 rows of 2048
+     * values streamed from DRAM at 22.2 GB/s in calls of 64 rows, 24.1 in
+     * calls of 128 and 24.6 in calls of 512 (scratch harness); tg on one
+     * thread rose 3-17 % (Q4_0), 8-14 % (Q8_0), 3-12 % (Q4_K_M). The bits stay: below
+     * HEARTH_MAT_DOT_REF_MIN_COLS columns every output is vec_dot's, whatever
+     * the call's rows (kernels.h). Two threads keep the grid: there, fewer
+     * and longer tasks measured slower (Q4_K_M 2T, interleaved A/B). */
+    const bool one_task_each = n_tok < HEARTH_MAT_DOT_REF_MIN_COLS && tp_n_threads(tp) == 1;
     int64_t n_tasks = 0;
     for (int i = 0; i < n_mats; i++) {
         const hearth_mat_dot_fn md = mats[i].layout != HEARTH_LAYOUT_GGUF
@@ -151,7 +161,7 @@ void pf_matmul_q_many(threadpool *tp, const hearth_kernels *k, const pf_mat *mat
         m->w = mats[i].w;
         m->w_row = hearth_row_bytes(mats[i].wtype, n_in);
         m->n_out = mats[i].n_out;
-        m->rows = rows_per_chunk(mats[i].n_out, n_tok); /* each matrix's own grid */
+        m->rows = one_task_each ? mats[i].n_out : rows_per_chunk(mats[i].n_out, n_tok);
         m->n_chunks = ceil_div(mats[i].n_out, m->rows);
         m->first_task = n_tasks;
         m->y = mats[i].y;

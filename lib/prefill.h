@@ -23,7 +23,9 @@ size_t pf_act_bytes(int wtype, int64_t n_in, int64_t n_tok);
 
 /* The fixed grid pf_matmul_q cuts an n_out x n_tok product into (rows x
  * tokens per mat_dot call, ragged at the ends): it depends on the shape only,
- * never on the thread count, so neither do the results. */
+ * never on the thread count, so neither do the results. (One thread with
+ * fewer than HEARTH_MAT_DOT_REF_MIN_COLS tokens makes each matrix one call
+ * instead: there every output is vec_dot's whatever the call's rows.) */
 void pf_matmul_grid(int64_t n_out, int64_t n_tok, int64_t *rows, int64_t *tokens);
 
 /* x: [n_tok][n_in] floats (row stride ldx floats) -> qx: n_tok rows in the
