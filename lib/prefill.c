@@ -140,15 +140,16 @@ void pf_matmul_q_many(threadpool *tp, const hearth_kernels *k, const pf_mat *mat
     matmul_job j = {.n_parts = n_mats, .n_in = n_in, .qx = qx,
                     .a_row = hearth_row_bytes(at, n_in), .n_tok = n_tok};
     const int64_t n_tiles = ceil_div(n_tok, TOKEN_TILE);
-    /* Each matrix its own grid; but one thread decoding takes each matrix in
-     * one call. Why: every call prepares its activation column again and the
-     * weight stream stalls meanwhile; on one Zen 4 core Q8_0 rows of 2048
-     * values streamed from DRAM at 22.2 GB/s in calls of 64 rows, 24.1 in
-     * calls of 128 and 24.6 in calls of 512 (scratch harness); tg on one
-     * thread rose 3-17 % (Q4_0), 8-14 % (Q8_0), 3-12 % (Q4_K_M). The bits stay: below
-     * HEARTH_MAT_DOT_REF_MIN_COLS columns every output is vec_dot's, whatever
-     * the call's rows (kernels.h). Two threads keep the grid: there, fewer
-     * and longer tasks measured slower (Q4_K_M 2T, interleaved A/B). */
+    /* Each matrix its own grid, except that one thread decoding takes each
+     * matrix in one call. Why: every call prepares its activation column
+     * again and the weight stream stalls meanwhile; on one Zen 4 core Q8_0
+     * rows of 2048 values streamed from DRAM at 22.2 GB/s in calls of 64
+     * rows, 24.1 in calls of 128 and 24.6 in calls of 512 (scratch harness),
+     * and tg on one thread rose 3-17 % (Q4_0), 8-14 % (Q8_0) and 3-12 %
+     * (Q4_K_M). The bits stay: below HEARTH_MAT_DOT_REF_MIN_COLS columns
+     * every output is vec_dot's whatever the call's rows (kernels.h). Two or
+     * more threads keep the grid: longer tasks measured slower there (Q4_K_M
+     * at 2 threads, interleaved A/B). */
     const bool one_task_each = n_tok < HEARTH_MAT_DOT_REF_MIN_COLS && tp_n_threads(tp) == 1;
     int64_t n_tasks = 0;
     for (int i = 0; i < n_mats; i++) {
