@@ -59,6 +59,9 @@ typedef struct kq_type {
      * commit c392e50; printed with %.9g); our quantizers reproduced its blocks
      * byte for byte on both sets. */
     double rmse_llama[2];
+    /* The VNNI tier reaches the avx512 tier's int32 lanes (IQ4_XS's biases
+     * its levels to unsigned for vpdpbusd and sums other lanes). */
+    bool vnni_same_lanes;
 } kq_type;
 
 /* Tier entries are listed where a kernel exists; NULL means the tier keeps the
@@ -70,38 +73,38 @@ static const kq_type types[] = {
       X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q4_k_q8_k_avx512vnni)},
      {hearth_mat_dot_q4_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx2),
       X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q4_k_q8_k_avx512vnni)},
-     {0.0710845972, 0.136553393}},
+     {0.0710845972, 0.136553393}, true},
     {"Q6_K", sizeof(block_q6_K), hearth_quantize_row_q6_k_ref, hearth_dequantize_row_q6_k_ref,
      {hearth_vec_dot_q6_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx2),
       X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512vnni)},
      {hearth_mat_dot_q6_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx2),
       X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512vnni)},
-     {0.0176916987, 0.0448016534}},
+     {0.0176916987, 0.0448016534}, true},
     {"Q5_K", sizeof(block_q5_K), hearth_quantize_row_q5_k_ref, hearth_dequantize_row_q5_k_ref,
      {hearth_vec_dot_q5_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q5_k_q8_k_avx2),
       X86_ONLY(hearth_vec_dot_q5_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q5_k_q8_k_avx512vnni)},
      {hearth_mat_dot_q5_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q5_k_q8_k_avx2),
       X86_ONLY(hearth_mat_dot_q5_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q5_k_q8_k_avx512vnni)},
-     {0.0358793613, 0.0703636829}},
+     {0.0358793613, 0.0703636829}, true},
     {"IQ4_XS", sizeof(block_iq4_xs), hearth_quantize_row_iq4_xs_ref,
      hearth_dequantize_row_iq4_xs_ref,
      {hearth_vec_dot_iq4_xs_q8_k_ref, X86_ONLY(hearth_vec_dot_iq4_xs_q8_k_avx2),
       X86_ONLY(hearth_vec_dot_iq4_xs_q8_k_avx512), X86_ONLY(hearth_vec_dot_iq4_xs_q8_k_avx512vnni)},
      {hearth_mat_dot_iq4_xs_q8_k_ref, X86_ONLY(hearth_mat_dot_iq4_xs_q8_k_avx2),
       X86_ONLY(hearth_mat_dot_iq4_xs_q8_k_avx512), X86_ONLY(hearth_mat_dot_iq4_xs_q8_k_avx512vnni)},
-     {0.0764970361, 0.172288922}},
+     {0.0764970361, 0.172288922}, false},
     {"Q3_K", sizeof(block_q3_K), hearth_quantize_row_q3_k_ref, hearth_dequantize_row_q3_k_ref,
      {hearth_vec_dot_q3_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q3_k_q8_k_avx2),
       X86_ONLY(hearth_vec_dot_q3_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q3_k_q8_k_avx512vnni)},
      {hearth_mat_dot_q3_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q3_k_q8_k_avx2),
       X86_ONLY(hearth_mat_dot_q3_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q3_k_q8_k_avx512vnni)},
-     {0.151052399, 0.234191811}},
+     {0.151052399, 0.234191811}, true},
     {"Q2_K", sizeof(block_q2_K), hearth_quantize_row_q2_k_ref, hearth_dequantize_row_q2_k_ref,
      {hearth_vec_dot_q2_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q2_k_q8_k_avx2),
       X86_ONLY(hearth_vec_dot_q2_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q2_k_q8_k_avx512vnni)},
      {hearth_mat_dot_q2_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q2_k_q8_k_avx2),
       X86_ONLY(hearth_mat_dot_q2_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q2_k_q8_k_avx512vnni)},
-     {0.296819238, 0.419110844}},
+     {0.296819238, 0.419110844}, true},
 };
 enum { N_TYPES = sizeof types / sizeof types[0] };
 
@@ -456,6 +459,35 @@ START_TEST(test_kquants_vec_dot_tiers_match_ref) {
 }
 END_TEST
 
+/* The VNNI tier compiles the avx512 tier's kernel bodies with fused integer
+ * steps (vpdpwssd for vpmaddwd + vpaddd) that must reach the same exact
+ * int32 lanes, so its vec_dot gives the avx512 tier's bits, not only bits
+ * within the float bound of the reference. */
+START_TEST(test_kquants_vnni_gives_avx512_bits) {
+    const kq_type *t = &types[_i / (N_DATA * N_SIZES)];
+    int kind = (_i / N_SIZES) % N_DATA;
+    int64_t n = sizes[_i % N_SIZES];
+    if (!t->vnni_same_lanes)
+        return;
+    if (!tier_available(TIER_AVX512VNNI)) {
+        if (_i % (N_DATA * N_SIZES) == 0)
+            fprintf(stderr, "SKIP vnni vs avx512 %s: tier not on this CPU\n", t->name);
+        return;
+    }
+    void *w;
+    block_q8_K *a;
+    uint64_t seed = 9000 + (uint64_t)_i;
+    make_operands(t, n, 1, 1, kind, seed, &w, &a);
+    float plain, vnni;
+    t->vec[TIER_AVX512](n, &plain, w, a);
+    t->vec[TIER_AVX512VNNI](n, &vnni, w, a);
+    ck_assert_msg(memcmp(&plain, &vnni, sizeof plain) == 0,
+                  "%s %s n %lld seed %llu: vnni %.9g != avx512 %.9g", t->name, data_names[kind],
+                  (long long)n, (unsigned long long)seed, vnni, plain);
+    free(w), free(a);
+}
+END_TEST
+
 /* mat_dot: every output of an nr x nc tile (odd sizes, ldo > nr, strided rows
  * and columns) is bit-identical to that tier's vec_dot for the pair, and the
  * tile never writes outside its outputs. */
@@ -525,6 +557,7 @@ Suite *kquants_suite(void) {
                         N_TIERS * N_TYPES * N_DATA * N_SIZES);
     tcase_add_loop_test(tiers, test_kquants_mat_dot_matches_vec_dot, 0,
                         N_TIERS * N_TYPES * N_MAT_SHAPES);
+    tcase_add_loop_test(tiers, test_kquants_vnni_gives_avx512_bits, 0, N_TYPES * N_DATA * N_SIZES);
     suite_add_tcase(s, tiers);
     return s;
 }
