@@ -72,6 +72,7 @@ typedef enum {
     HEARTH_LAYOUT_GGUF = 0,     /* as in the file */
     HEARTH_LAYOUT_Q4_0_X16 = 1, /* Q4_0, 16 blocks' codes transposed to dword lanes */
     HEARTH_LAYOUT_Q4_K_X4 = 2,  /* Q4_K, 4 blocks' headers together, codes in 64-value halves */
+    HEARTH_LAYOUT_Q8_0_X16 = 3, /* Q8_0, 16 blocks' codes transposed to dword lanes */
     HEARTH_LAYOUT_COUNT
 } hearth_layout;
 

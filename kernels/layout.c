@@ -8,6 +8,7 @@ int hearth_layout_type(int layout) {
     switch (layout) {
     case HEARTH_LAYOUT_Q4_0_X16: return HEARTH_TYPE_Q4_0;
     case HEARTH_LAYOUT_Q4_K_X4: return HEARTH_TYPE_Q4_K;
+    case HEARTH_LAYOUT_Q8_0_X16: return HEARTH_TYPE_Q8_0;
     default: return -1;
     }
 }
@@ -16,6 +17,7 @@ const char *hearth_layout_suffix(int layout) {
     switch (layout) {
     case HEARTH_LAYOUT_Q4_0_X16: return "x16";
     case HEARTH_LAYOUT_Q4_K_X4: return "x4";
+    case HEARTH_LAYOUT_Q8_0_X16: return "x16";
     default: return "";
     }
 }
@@ -26,28 +28,58 @@ bool hearth_layout_fits(int layout, int type, int64_t n) {
            type == hearth_layout_type(layout) && n > 0 && n % block == 0;
 }
 
+/* The two X16 layouts differ only in the block: Q4_0 (18 bytes, 4 code
+ * words) or Q8_0 (34 bytes, 8 code words); the scale leads either block. */
+typedef struct {
+    size_t block_bytes;
+    int words;
+} x16_kind;
+
+static const x16_kind x16_q4_0 = {sizeof(block_q4_0), 4};
+static const x16_kind x16_q8_0 = {sizeof(block_q8_0), 8};
+
 /* Where block b's code word j (4 bytes) and scale sit in an X16 row of nb
  * blocks: inside a whole group transposed, after the last one as in GGUF. */
-static size_t x16_word_at(int64_t nb, int64_t b, int j) {
+static size_t x16_word_at(x16_kind k, int64_t nb, int64_t b, int j) {
     const int64_t g = b / HEARTH_X16_BLOCKS, whole = nb / HEARTH_X16_BLOCKS;
     if (g >= whole)
-        return (size_t)b * sizeof(block_q4_0) + offsetof(block_q4_0, qs) + 4 * (size_t)j;
-    return (size_t)g * HEARTH_X16_GROUP_BYTES + 64 * (size_t)j + 4 * (size_t)(b % 16);
+        return (size_t)b * k.block_bytes + 2 + 4 * (size_t)j; /* after the f16 scale */
+    return (size_t)g * HEARTH_X16_BLOCKS * k.block_bytes + 64 * (size_t)j +
+           4 * (size_t)(b % 16);
 }
 
-static size_t x16_scale_at(int64_t nb, int64_t b) {
+static size_t x16_scale_at(x16_kind k, int64_t nb, int64_t b) {
     const int64_t g = b / HEARTH_X16_BLOCKS, whole = nb / HEARTH_X16_BLOCKS;
     if (g >= whole)
-        return (size_t)b * sizeof(block_q4_0);
-    return (size_t)g * HEARTH_X16_GROUP_BYTES + 256 + 2 * (size_t)(b % 16);
+        return (size_t)b * k.block_bytes;
+    return (size_t)g * HEARTH_X16_BLOCKS * k.block_bytes + 64 * (size_t)k.words +
+           2 * (size_t)(b % 16);
+}
+
+/* Block b of an X16 row into `out`, GGUF's bytes (scale, then code words). */
+static void x16_block(x16_kind k, const char *row, int64_t nb, int64_t b, char *out) {
+    memcpy(out, row + x16_scale_at(k, nb, b), 2);
+    for (int j = 0; j < k.words; j++)
+        memcpy(out + 2 + 4 * j, row + x16_word_at(k, nb, b, j), 4);
+}
+
+static void x16_pack(x16_kind k, const char *src, char *dst, int64_t nb) {
+    for (int64_t b = 0; b < nb; b++) {
+        const char *blk = src + (size_t)b * k.block_bytes;
+        memcpy(dst + x16_scale_at(k, nb, b), blk, 2);
+        for (int j = 0; j < k.words; j++)
+            memcpy(dst + x16_word_at(k, nb, b, j), blk + 2 + 4 * j, 4);
+    }
 }
 
 void hearth_q4_0_x16_block(const void *restrict row, int64_t nb, int64_t b,
                            block_q4_0 *restrict out) {
-    const char *r = row;
-    memcpy(&out->d, r + x16_scale_at(nb, b), sizeof out->d);
-    for (int j = 0; j < 4; j++)
-        memcpy(out->qs + 4 * j, r + x16_word_at(nb, b, j), 4);
+    x16_block(x16_q4_0, row, nb, b, (char *)out);
+}
+
+void hearth_q8_0_x16_block(const void *restrict row, int64_t nb, int64_t b,
+                           block_q8_0 *restrict out) {
+    x16_block(x16_q8_0, row, nb, b, (char *)out);
 }
 
 /* Where block b of a Q4_K_X4 row of nb blocks keeps its 16-byte header (d,
@@ -101,17 +133,10 @@ static void pack_q4_k_x4(const block_q4_K *x, uint8_t *d, int64_t nb) {
 
 void hearth_layout_pack_row(int layout, const void *restrict src, void *restrict dst,
                             int64_t n) {
-    if (layout == HEARTH_LAYOUT_Q4_K_X4) {
-        pack_q4_k_x4(src, dst, n / QK_K);
-        return;
-    }
-    const block_q4_0 *x = src;
-    char *d = dst;
-    const int64_t nb = n / QK4_0;
-    for (int64_t b = 0; b < nb; b++) {
-        memcpy(d + x16_scale_at(nb, b), &x[b].d, sizeof x[b].d);
-        for (int j = 0; j < 4; j++)
-            memcpy(d + x16_word_at(nb, b, j), x[b].qs + 4 * j, 4);
+    switch (layout) {
+    case HEARTH_LAYOUT_Q4_K_X4: pack_q4_k_x4(src, dst, n / QK_K); return;
+    case HEARTH_LAYOUT_Q8_0_X16: x16_pack(x16_q8_0, src, dst, n / QK8_0); return;
+    default: x16_pack(x16_q4_0, src, dst, n / QK4_0); return;
     }
 }
 
@@ -123,7 +148,8 @@ void hearth_layout_unpack_row(int layout, const void *restrict src, void *restri
             hearth_q4_k_x4_block(src, n / QK_K, b, &x[b]);
         return;
     }
-    block_q4_0 *x = dst;
-    for (int64_t b = 0; b < n / QK4_0; b++)
-        hearth_q4_0_x16_block(src, n / QK4_0, b, &x[b]);
+    const x16_kind k = layout == HEARTH_LAYOUT_Q8_0_X16 ? x16_q8_0 : x16_q4_0;
+    const int64_t nb = n / 32;
+    for (int64_t b = 0; b < nb; b++)
+        x16_block(k, src, nb, b, (char *)dst + (size_t)b * k.block_bytes);
 }

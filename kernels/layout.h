@@ -10,6 +10,11 @@
  * a 32-bit lane then all belong to one block, so neither the codes nor the
  * sums need moving between lanes (kernels/x86/avx512/gather_x16.h).
  *
+ * HEARTH_LAYOUT_Q8_0_X16: the same for Q8_0, whose blocks have 8 code words:
+ * groups of 16 blocks, 544 bytes each, word j (j = 0..7) of block L's 32 code
+ * bytes at 64 j + 4 L, the 16 f16 scales at [512, 544); blocks after the last
+ * whole group as in GGUF.
+ *
  * HEARTH_LAYOUT_Q4_K_X4: a Q4_K row's blocks go in groups of 4, each group
  * 576 bytes, the size of its 4 blocks. Bytes [0, 64) hold the four blocks'
  * 16-byte headers (d, dmin, the 12 packed scale bytes) in block order; bytes
@@ -28,7 +33,7 @@
 
 #include "kernels.h"
 
-enum { HEARTH_X16_BLOCKS = 16, HEARTH_X16_GROUP_BYTES = 16 * 18 };
+enum { HEARTH_X16_BLOCKS = 16, HEARTH_X16_GROUP_BYTES = 16 * 18, HEARTH_X16_Q8_0_GROUP_BYTES = 16 * 34 };
 enum { HEARTH_X4_BLOCKS = 4, HEARTH_X4_GROUP_BYTES = 4 * 144, HEARTH_X4_HEADER_BYTES = 16 };
 
 /* The type whose rows layout L rearranges (-1 for GGUF or an unknown L). */
@@ -48,6 +53,10 @@ void hearth_layout_unpack_row(int layout, const void *restrict src, void *restri
 /* Block b of a Q4_0_X16 row of nb blocks, as the GGUF block. */
 void hearth_q4_0_x16_block(const void *restrict row, int64_t nb, int64_t b,
                            block_q4_0 *restrict out);
+
+/* Block b of a Q8_0_X16 row of nb blocks, as the GGUF block. */
+void hearth_q8_0_x16_block(const void *restrict row, int64_t nb, int64_t b,
+                           block_q8_0 *restrict out);
 
 /* Block b of a Q4_K_X4 row of nb blocks, as the GGUF block. */
 void hearth_q4_k_x4_block(const void *restrict row, int64_t nb, int64_t b,

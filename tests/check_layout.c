@@ -89,6 +89,49 @@ START_TEST(test_layout_q4_0_x16_geometry) {
 }
 END_TEST
 
+/* The same marks for Q8_0 (34-byte blocks, 32 code bytes). */
+static void mark_q8_0(void *row, int64_t nb) {
+    block_q8_0 *x = row;
+    for (int64_t b = 0; b < nb; b++) {
+        const unsigned char d[2] = {(unsigned char)b, (unsigned char)(0x80 | b)};
+        memcpy(&x[b].d, d, 2);
+        for (int j = 0; j < 32; j++)
+            x[b].qs[j] = (int8_t)((b + 16 * j) ^ 0x55);
+    }
+}
+
+/* The Q8_0 X16 definition: in whole group g, block L's code word j (j < 8)
+ * at 544 g + 64 j + 4 L and its scale at 544 g + 512 + 2 L; the blocks after
+ * the last whole group where GGUF has them. And the block reader gives the
+ * GGUF block back. */
+static void check_q8_0_x16_block(const unsigned char *p, const void *row, int64_t nb, int64_t b) {
+    const unsigned char *blk = (const unsigned char *)&((const block_q8_0 *)row)[b];
+    block_q8_0 one;
+    hearth_q8_0_x16_block(p, nb, b, &one);
+    ck_assert_int_eq(memcmp(&one, blk, sizeof one), 0);
+    if (b >= nb / 16 * 16) {
+        ck_assert_msg(memcmp(p + b * 34, blk, 34) == 0, "nb %lld: block %lld moved",
+                      (long long)nb, (long long)b);
+        return;
+    }
+    const size_t g = (size_t)(b / 16) * 544, l = (size_t)(b % 16);
+    ck_assert_msg(memcmp(p + g + 512 + 2 * l, blk, 2) == 0, "nb %lld: scale of %lld",
+                  (long long)nb, (long long)b);
+    for (size_t j = 0; j < 8; j++)
+        ck_assert_msg(memcmp(p + g + 64 * j + 4 * l, blk + 2 + 4 * j, 4) == 0,
+                      "nb %lld: block %lld word %zu", (long long)nb, (long long)b, j);
+}
+
+START_TEST(test_layout_q8_0_x16_geometry) {
+    static const int64_t counts[] = {1, 15, 16, 17, 33, 47, 64};
+    check_geometry(HEARTH_LAYOUT_Q8_0_X16, counts, sizeof counts / sizeof counts[0], mark_q8_0,
+                   check_q8_0_x16_block);
+    ck_assert(!hearth_layout_fits(HEARTH_LAYOUT_Q8_0_X16, HEARTH_TYPE_Q4_0, 512));
+    ck_assert_int_eq(hearth_layout_type(HEARTH_LAYOUT_Q8_0_X16), HEARTH_TYPE_Q8_0);
+    ck_assert_str_eq(hearth_layout_suffix(HEARTH_LAYOUT_Q8_0_X16), "x16");
+}
+END_TEST
+
 /* A Q4_K row of nb blocks whose header bytes say where they came from
  * (byte i of block b's header is 16 b + i, mod 256, xor 0xa5) and whose
  * values are value v of block b = (v + b) mod 16 written into GGUF's
@@ -150,9 +193,9 @@ END_TEST
  * the per-column path (1 and 3 columns) and the batch paths (4, 21 and 70
  * columns; 37 rows leave 5 over). Block counts (per layout, in its blocks):
  * under one group, at and around the group sizes, TinyLlama's rows (64 and
- * 176 Q4_0 blocks, 8 and 22 Q4_K blocks), and rows past the activation
- * preparation limits (1100 Q4_0 blocks; 65 and 70 Q4_K blocks, past
- * KQ512_PREP_BLOCKS). All six data patterns. */
+ * 176 Q4_0 or Q8_0 blocks, 8 and 22 Q4_K blocks), and rows past the activation
+ * preparation limits (1100 Q4_0 or Q8_0 blocks, past gather_dot.h's chunk of
+ * 512; 65 and 70 Q4_K blocks, past KQ512_PREP_BLOCKS). All six data patterns. */
 typedef struct {
     int layout;
     int64_t counts[10];
@@ -161,6 +204,7 @@ typedef struct {
 static const layout_case layout_cases[] = {
     {HEARTH_LAYOUT_Q4_0_X16, {1, 15, 16, 17, 31, 32, 33, 64, 176, 1100}},
     {HEARTH_LAYOUT_Q4_K_X4, {1, 3, 4, 5, 7, 8, 9, 22, 65, 70}},
+    {HEARTH_LAYOUT_Q8_0_X16, {1, 15, 16, 17, 31, 32, 33, 64, 176, 1100}},
 };
 #define N_LAYOUT_CASES ((int)(sizeof layout_cases / sizeof layout_cases[0]))
 
@@ -198,8 +242,9 @@ static void check_layout_tier(const hearth_kernels *k, const layout_case *lc) {
             plain->vec_dot[type](n, want, w, a);
             k->layout_vec_dot[L](n, got, wx, a);
             ck_assert_msg(memcmp(want, got, sizeof *got) == 0,
-                          "%s %s: vec_dot, %lld blocks, %s: %.9g vs plain %.9g",
-                          hearth_isa_name(k->isa), hearth_layout_suffix(L),
+                          "%s %s%s: vec_dot, %lld blocks, %s: %.9g vs plain %.9g",
+                          hearth_isa_name(k->isa), hearth_type_traits_of(type)->name,
+                          hearth_layout_suffix(L),
                           (long long)lc->counts[ci], kv_pattern_name((kv_pattern)p), got[0],
                           want[0]);
             /* the long rows and the big shapes only with random values */
@@ -213,9 +258,10 @@ static void check_layout_tier(const hearth_kernels *k, const layout_case *lc) {
                 k->layout_mat_dot[L](n, nr, nc, got, nr, wx, ws, a, as);
                 for (int64_t i = 0; i < nr * nc; i++)
                     ck_assert_msg(memcmp(&want[i], &got[i], sizeof *got) == 0,
-                                  "%s %s: mat_dot %lld x %lld, %lld blocks, %s: row %lld col "
-                                  "%lld: %.9g vs plain %.9g",
-                                  hearth_isa_name(k->isa), hearth_layout_suffix(L),
+                                  "%s %s%s: mat_dot %lld x %lld, %lld blocks, %s: row %lld "
+                                  "col %lld: %.9g vs plain %.9g",
+                                  hearth_isa_name(k->isa), hearth_type_traits_of(type)->name,
+                                  hearth_layout_suffix(L),
                                   (long long)nr, (long long)nc, (long long)lc->counts[ci],
                                   kv_pattern_name((kv_pattern)p), (long long)(i % nr),
                                   (long long)(i / nr), got[i], want[i]);
@@ -248,6 +294,7 @@ Suite *layout_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_layout_q4_0_x16_geometry);
     tcase_add_test(tc, test_layout_q4_k_x4_geometry);
+    tcase_add_test(tc, test_layout_q8_0_x16_geometry);
     tcase_add_loop_test(tc, test_layout_tier_matches_plain, 0, N_TIERS);
     suite_add_tcase(s, tc);
     return s;

@@ -35,6 +35,8 @@ const hearth_kernels hearth_kernels_ref = {
           hearth_quantize_row_iq4_nl_ref, hearth_dequantize_row_iq4_nl_ref),
     .layout_vec_dot[HEARTH_LAYOUT_Q4_0_X16] = hearth_vec_dot_q4_0_x16_q8_0_ref,
     .layout_mat_dot[HEARTH_LAYOUT_Q4_0_X16] = hearth_mat_dot_q4_0_x16_ref,
+    .layout_vec_dot[HEARTH_LAYOUT_Q8_0_X16] = hearth_vec_dot_q8_0_x16_q8_0_ref,
+    .layout_mat_dot[HEARTH_LAYOUT_Q8_0_X16] = hearth_mat_dot_q8_0_x16_ref,
     .layout_vec_dot[HEARTH_LAYOUT_Q4_K_X4] = hearth_vec_dot_q4_k_x4_q8_k_ref,
     .layout_mat_dot[HEARTH_LAYOUT_Q4_K_X4] = hearth_mat_dot_q4_k_x4_q8_k_ref,
     /* Q8_1 is an activation format only: no weights of this type to dot with. */

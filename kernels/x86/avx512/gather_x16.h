@@ -1,5 +1,6 @@
-/* gather_x16.h - the two AVX-512 tiers' dots over Q4_0 rows repacked to the
- * X16 layout (kernels/layout.h), included by dot_types.inc after gather_dot.h.
+/* gather_x16.h - the two AVX-512 tiers' dots over Q4_0 and Q8_0 rows repacked
+ * to the X16 layouts (kernels/layout.h), included by dot_types.inc after
+ * gather_dot.h. Q8_0 is at the end (x16_q8_0_row); the rest says Q4_0.
  *
  * Why: in GGUF order the in-place kernel (gather_dot.h) spends a word
  * permute per 4 blocks moving codes into lanes, two more per 16 blocks for
@@ -42,7 +43,7 @@ HEARTH_INLINE __m512i x16_stage_index(int p, int v) {
 
 /* Groups [0, ng) of column a: register i of group g, lane L = bytes 4i..4i+3
  * of activation block 16g + L's codes; the group's g_quad gets lane L's
- * scale and -8 * (sum of its codes). The codes are a 16 x 8 dword transpose:
+ * scale and -bias * (sum of its codes) (the weights' bias, gather_dot.h). The codes are a 16 x 8 dword transpose:
  * register k starts as blocks k and k + 8 (lanes 0-7, 8-15: lane bits
  * b3 i2 i1 i0), and stage p swaps register bit p (block bit b_p) with lane
  * bit p (dword bit i_p), so after three stages register i holds dword i of
@@ -50,7 +51,7 @@ HEARTH_INLINE __m512i x16_stage_index(int p, int v) {
  * library prepares a column per task of 16-128 rows, and eight dword gathers
  * per group cost 228 ns per call of 2048 values on Zen 4, a tenth of a
  * 64-row call (this: 77 ns). */
-HEARTH_INLINE void x16_prep(__m512i *codes, g_quad *qd, const char *a, int64_t ng) {
+HEARTH_INLINE void x16_prep(__m512i *codes, g_quad *qd, const char *a, int64_t ng, int bias) {
     const __m512i at = _mm512_mullo_epi32(
         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
         _mm512_set1_epi32((int32_t)sizeof(block_q8_0)));
@@ -90,7 +91,7 @@ HEARTH_INLINE void x16_prep(__m512i *codes, g_quad *qd, const char *a, int64_t n
         /* the f16 scale is the low half of the dword each block starts with */
         const __m512i d32 = _mm512_i32gather_epi32(at, blk, 1);
         _mm512_store_ps(qd[g].da, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d32)));
-        _mm512_store_si512(qd[g].nbias, _mm512_mullo_epi32(sums, _mm512_set1_epi32(-8)));
+        _mm512_store_si512(qd[g].nbias, _mm512_mullo_epi32(sums, _mm512_set1_epi32(-bias)));
         _mm512_store_ps(qd[g].sa, _mm512_setzero_ps());
     }
 }
@@ -125,29 +126,76 @@ HEARTH_INLINE __m512 x16_row(__m512 acc, const char *row, int64_t ng, const __m5
     return acc;
 }
 
-/* Blocks [b0, b1) of column a prepared (b0 a multiple of 16): the whole
- * groups in X16 form, then any GGUF-order blocks after the last one (only in
- * the row's last chunk) as gather_dot.h's steps. Returns the whole groups. */
-HEARTH_INLINE int64_t x16_prep_chunk(__m512i *ac, g_quad *qd, const char *a, int64_t b0,
-                                     int64_t b1, int64_t nb) {
+/* The same for Q8_0 X16 rows, whose 8 code words per block meet activation
+ * registers 0..7. To give gather_dot.h's bits its lanes must hold what that
+ * kernel's quads hold: per block one sum of its even code words (with the
+ * bias start) and one of its odd ones, quad lane 4t + l = block 2t + l % 2's
+ * even (l < 2) or odd sum, for the quad's 8 blocks. So even and odd words
+ * go to two sums (lane L = block L), a two-source permute per quad puts them
+ * in the quad's order, and the scale products follow the same permute. */
+HEARTH_INLINE __m512 x16_q8_0_row(__m512 acc, const char *row, int64_t ng, const __m512i *ac,
+                                  const g_quad *qd) {
+    /* quad h: lane 4t + l takes block 8h + 2t + l % 2, from the odd sums
+     * (second source) where l >= 2; as a float index only the low 4 bits count */
+    const __m512i quad_lanes[2] = {
+        _mm512_setr_epi32(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23),
+        _mm512_setr_epi32(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)};
+#ifdef AVX512_HAVE_VNNI
+    const __m512i flip = _mm512_set1_epi8((char)0x80); /* w + 128 as unsigned */
+#endif
+    for (int64_t g = 0; g < ng; g++, row += HEARTH_X16_Q8_0_GROUP_BYTES, ac += X16_ZMM) {
+        __m512i even = _mm512_load_si512(qd[g].nbias), odd = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int j = 0; j < 8; j += 2) {
+            const __m512i x0 = _mm512_loadu_si512(row + 64 * j);
+            const __m512i x1 = _mm512_loadu_si512(row + 64 * j + 64);
+#ifdef AVX512_HAVE_VNNI
+            even = Z_DP(even, _mm512_xor_si512(x0, flip), ac[j]);
+            odd = Z_DP(odd, _mm512_xor_si512(x1, flip), ac[j + 1]);
+#else
+            even = g_dp_signed(even, x0, ac[j]);
+            odd = g_dp_signed(odd, x1, ac[j + 1]);
+#endif
+        }
+        const __m512 d = _mm512_mul_ps(
+            _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + 64 * 8))),
+            _mm512_load_ps(qd[g].da));
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++)
+            acc = _mm512_fmadd_ps(
+                _mm512_permutexvar_ps(quad_lanes[h], d),
+                _mm512_cvtepi32_ps(_mm512_permutex2var_epi32(even, quad_lanes[h], odd)), acc);
+    }
+    return acc;
+}
+
+/* Blocks [b0, b1) of column a prepared for X16 rows of `kind` (G_Q4_0 or
+ * G_Q8_0; b0 a multiple of 16): the whole groups in X16 form, then any
+ * GGUF-order blocks after the last one (only in the row's last chunk) as
+ * gather_dot.h's steps. Returns the whole groups. */
+HEARTH_INLINE int64_t x16_prep_chunk(g_kind kind, __m512i *ac, g_quad *qd, const char *a,
+                                     int64_t b0, int64_t b1, int64_t nb) {
     const int64_t whole_end = nb / HEARTH_X16_BLOCKS * HEARTH_X16_BLOCKS;
     const int64_t g_end = b1 < whole_end ? b1 : whole_end;
     const int64_t ng = (g_end - b0) / HEARTH_X16_BLOCKS;
-    x16_prep(ac, qd, a + (size_t)b0 * sizeof(block_q8_0), ng);
+    x16_prep(ac, qd, a + (size_t)b0 * sizeof(block_q8_0), ng,
+             G_UNSIGNED(kind) ? g_bias(kind) : 0);
     if (b1 > g_end)
-        g_prep(G_Q4_0, ac + X16_ZMM * ng, qd + ng, a, g_end, b1);
+        g_prep(kind, ac + X16_ZMM * ng, qd + ng, a, g_end, b1);
     return ng;
 }
 
 /* acc += blocks [b0, b1) of one row: ng whole groups, then the GGUF tail. */
-HEARTH_INLINE __m512 x16_row_chunk(__m512 acc, const char *row, int64_t b0, int64_t b1,
-                                   int64_t ng, const __m512i *ac, const g_quad *qd,
+HEARTH_INLINE __m512 x16_row_chunk(g_kind kind, __m512 acc, const char *row, int64_t b0,
+                                   int64_t b1, int64_t ng, const __m512i *ac, const g_quad *qd,
                                    const g_consts *k) {
-    acc = x16_row(acc, row + (size_t)b0 * sizeof(block_q4_0), ng, ac, qd);
+    const char *at = row + (size_t)b0 * g_block_bytes(kind);
+    acc = kind == G_Q8_0 ? x16_q8_0_row(acc, at, ng, ac, qd) : x16_row(acc, at, ng, ac, qd);
     const int64_t t0 = b0 + ng * HEARTH_X16_BLOCKS;
-    if (t0 < b1) { /* steps of 4 blocks from t0 (a quad boundary) */
-        const int64_t n_steps = (b1 - t0 + 3) / 4;
-        acc = g_row(G_Q4_0, acc, row, t0 / 4, n_steps, (int)(b1 - t0 - (n_steps - 1) * 4),
+    if (t0 < b1) { /* steps from t0 (a quad boundary) */
+        const int per = g_blocks_per_step(kind);
+        const int64_t n_steps = (b1 - t0 + per - 1) / per;
+        acc = g_row(kind, acc, row, t0 / per, n_steps, (int)(b1 - t0 - (n_steps - 1) * per),
                     ac + X16_ZMM * ng, qd + ng, k);
     }
     return acc;
@@ -155,17 +203,18 @@ HEARTH_INLINE __m512 x16_row_chunk(__m512 acc, const char *row, int64_t b0, int6
 
 /* out[r] = dot(row r, column a), r < nr: g_matvec's structure (one chunk
  * straight through, longer rows in chunks a group of rows at a time). */
-HEARTH_INLINE void x16_matvec(int64_t n, int64_t nr, float *out, const char *w, size_t ws,
-                              const char *a) {
+HEARTH_INLINE void x16_matvec(g_kind kind, int64_t n, int64_t nr, float *out, const char *w,
+                              size_t ws, const char *a) {
     const int64_t nb = n / 32, chunk = G_CHUNK_VALUES / 32;
     _Alignas(64) __m512i ac[G_PREP_STEPS];
     _Alignas(64) g_quad qd[G_PREP_STEPS / 4];
-    const g_consts k = g_consts_of(G_Q4_0);
+    const g_consts k = g_consts_of(kind);
     if (nb <= chunk) {
-        const int64_t ng = x16_prep_chunk(ac, qd, a, 0, nb, nb);
+        const int64_t ng = x16_prep_chunk(kind, ac, qd, a, 0, nb, nb);
         for (int64_t r = 0; r < nr; r++)
-            out[r] = _mm512_reduce_add_ps(
-                x16_row_chunk(_mm512_setzero_ps(), w + (size_t)r * ws, 0, nb, ng, ac, qd, &k));
+            out[r] = _mm512_reduce_add_ps(x16_row_chunk(kind, _mm512_setzero_ps(),
+                                                        w + (size_t)r * ws, 0, nb, ng, ac, qd,
+                                                        &k));
         return;
     }
     __m512 keep[G_ROW_GROUP];
@@ -175,22 +224,22 @@ HEARTH_INLINE void x16_matvec(int64_t n, int64_t nr, float *out, const char *w, 
             keep[r] = _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
             const int64_t b1 = nb - b0 < chunk ? nb : b0 + chunk;
-            const int64_t ng = x16_prep_chunk(ac, qd, a, b0, b1, nb);
+            const int64_t ng = x16_prep_chunk(kind, ac, qd, a, b0, b1, nb);
             for (int64_t r = 0; r < rn; r++)
-                keep[r] = x16_row_chunk(keep[r], w + (size_t)(r0 + r) * ws, b0, b1, ng, ac, qd,
-                                        &k);
+                keep[r] = x16_row_chunk(kind, keep[r], w + (size_t)(r0 + r) * ws, b0, b1, ng,
+                                        ac, qd, &k);
         }
         for (int64_t r = 0; r < rn; r++)
             out[r0 + r] = _mm512_reduce_add_ps(keep[r]);
     }
 }
 
-#define HEARTH_AVX512_X16_KERNELS(VEC_DOT, MAT_DOT)                                        \
+#define HEARTH_AVX512_X16_KERNELS(VEC_DOT, MAT_DOT, KIND)                                  \
     void VEC_DOT(int64_t n, float *restrict out, const void *restrict w,                   \
                  const void *restrict a);                                                  \
     void VEC_DOT(int64_t n, float *restrict out, const void *restrict w,                   \
                  const void *restrict a) {                                                 \
-        x16_matvec(n, 1, out, w, 0, a);                                                    \
+        x16_matvec(KIND, n, 1, out, w, 0, a);                                              \
     }                                                                                      \
     void MAT_DOT(int64_t n, int64_t nr, int64_t nc, float *restrict out, int64_t ldo,      \
                  const void *restrict w, size_t w_stride, const void *restrict a,          \
@@ -199,7 +248,7 @@ HEARTH_INLINE void x16_matvec(int64_t n, int64_t nr, float *out, const char *w, 
                  const void *restrict w, size_t w_stride, const void *restrict a,          \
                  size_t a_stride) {                                                        \
         for (int64_t c = 0; c < nc; c++)                                                   \
-            x16_matvec(n, nr, out + c * ldo, w, w_stride,                                  \
+            x16_matvec(KIND, n, nr, out + c * ldo, w, w_stride,                            \
                        (const char *)a + (size_t)c * a_stride);                            \
     }
 

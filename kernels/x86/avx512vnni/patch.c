@@ -17,6 +17,7 @@ void hearth_kernels_patch_avx512vnni(hearth_kernels *k) {
     k->mat_dot[HEARTH_TYPE_IQ4_NL] = hearth_mat_dot_iq4_nl_rows16_avx512vnni;
     k->mat_dot_ref_rows[HEARTH_TYPE_IQ4_NL] = 16;
     k->layout_mat_dot[HEARTH_LAYOUT_Q4_0_X16] = hearth_mat_dot_q4_0_x16_rows16_avx512vnni;
+    k->layout_mat_dot[HEARTH_LAYOUT_Q8_0_X16] = hearth_mat_dot_q8_0_x16_rows16_avx512vnni;
     hearth_kernels_patch_avx512vnni_kquants(k);
     k->isa = HEARTH_ISA_AVX512VNNI;
 }

@@ -1,5 +1,6 @@
-/* rows16.c - batch tiles of the avx512vnni tier for Q4_0, Q8_0 and IQ4_NL weights:
- * sixteen weight rows side by side in the lanes of a register.
+/* rows16.c - batch tiles of the avx512vnni tier for Q4_0, Q8_0 and IQ4_NL weights
+ * (Q4_0 and Q8_0 also in their X16 layouts): sixteen weight rows side by side
+ * in the lanes of a register.
  *
  * Why: the per-block layout of vec_dot spends four vector operations per 64
  * products (product, convert, scale, accumulate), so batches ran at a fifth
@@ -214,6 +215,45 @@ static void q4_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i row
         q4_0_group(out + b, w, ws, rows, b0 + b, kn - b, nb);
 }
 
+/* Q8_0 rows in the X16 layout: q4_0_x16_group's way with 8 code lines and
+ * the scales at byte 512 of a group; codes flipped to unsigned (w + 128). */
+static void q8_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
+                           int64_t kn, int64_t nb) {
+    const int64_t whole = nb / HEARTH_X16_BLOCKS * HEARTH_X16_BLOCKS;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    if (kn == HEARTH_X16_BLOCKS && b0 % HEARTH_X16_BLOCKS == 0 && b0 < whole) {
+        const char *grp = w + (size_t)(b0 / HEARTH_X16_BLOCKS) * HEARTH_X16_Q8_0_GROUP_BYTES;
+        __m512i z[16];
+        for (int j = 0; j < 8; j++) {
+            for (int r = 0; r < 16; r++)
+                z[r] = _mm512_loadu_si512(grp + (size_t)r * ws + 64 * j);
+            transpose16x16(z);
+            for (int b = 0; b < 16; b++)
+                out[b].q[j] = _mm512_xor_si512(z[b], flip);
+        }
+        for (int r = 0; r < 16; r++)
+            z[r] = _mm512_castps_si512(_mm512_cvtph_ps(
+                _mm256_loadu_si256((const __m256i *)(grp + (size_t)r * ws + 512))));
+        transpose16x16(z);
+        for (int b = 0; b < 16; b++)
+            out[b].d = _mm512_castsi512_ps(z[b]);
+        return;
+    }
+    int64_t b = 0;
+    for (; b < kn && b0 + b < whole; b++) {
+        const int64_t at = b0 + b, lane = at % HEARTH_X16_BLOCKS;
+        const char *grp = w + (size_t)(at / HEARTH_X16_BLOCKS) * HEARTH_X16_Q8_0_GROUP_BYTES;
+        for (int j = 0; j < 8; j++)
+            out[b].q[j] =
+                _mm512_xor_si512(_mm512_i32gather_epi32(rows, grp + 64 * j + 4 * lane, 1), flip);
+        /* the dword ending with the scale (as in q4_0_x16_group) */
+        const __m512i d32 = _mm512_i32gather_epi32(rows, grp + 510 + 2 * lane, 1);
+        out[b].d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d32, 16)));
+    }
+    if (b < kn)
+        q8_0_group(out + b, w, ws, rows, b0 + b, kn - b, nb);
+}
+
 /* Columns [0, cn) of the chunk: scales and -bias * block sums. */
 static void prep_cols(r16_cols *pc, const char *a, size_t as, int64_t cn, int64_t b0,
                       int64_t kn, int bias) {
@@ -383,5 +423,13 @@ void hearth_mat_dot_q4_0_x16_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc
                                                const void *restrict w, size_t w_stride,
                                                const void *restrict a, size_t a_stride) {
     mat_dot_rows16(q4_0_x16_group, 8, QK4_0, hearth_mat_dot_q4_0_x16_avx512vnni, n, nr, nc,
+                   out, ldo, w, w_stride, a, a_stride);
+}
+
+void hearth_mat_dot_q8_0_x16_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
+                                               float *restrict out, int64_t ldo,
+                                               const void *restrict w, size_t w_stride,
+                                               const void *restrict a, size_t a_stride) {
+    mat_dot_rows16(q8_0_x16_group, 128, QK8_0, hearth_mat_dot_q8_0_x16_avx512vnni, n, nr, nc,
                    out, ldo, w, w_stride, a, a_stride);
 }

@@ -20,6 +20,9 @@ HEARTH_VNNI_MAT_DOT(hearth_mat_dot_iq4_nl_rows16_avx512vnni);
 /* Q4_0 rows in the X16 layout: the in-place kernel (dot.c) and the batches */
 HEARTH_VNNI_MAT_DOT(hearth_mat_dot_q4_0_x16_avx512vnni);
 HEARTH_VNNI_MAT_DOT(hearth_mat_dot_q4_0_x16_rows16_avx512vnni);
+/* Q8_0 rows in the X16 layout, the same two */
+HEARTH_VNNI_MAT_DOT(hearth_mat_dot_q8_0_x16_avx512vnni);
+HEARTH_VNNI_MAT_DOT(hearth_mat_dot_q8_0_x16_rows16_avx512vnni);
 
 #undef HEARTH_VNNI_MAT_DOT
 
