@@ -23,8 +23,12 @@
  * sum that lets unsigned codes q = w + BIAS give sum w * a exactly. A tier
  * without VNNI cannot multiply codes of 8 bits unsigned (vpmaddubsw
  * saturates), so there Q8_0 and IQ4_NL keep signed values and move the sign
- * to the activations; the integer sums are the same, so both tiers give the
- * same bits.
+ * to the activations. A block's integer sum is the same either way, so for
+ * IQ4_NL (one lane per block) both tiers give the same bits; a Q8_0 block's
+ * sum sits in two lanes (its even and its odd code words) and the VNNI
+ * tier's bias start all in the first, so Q8_0's lanes, and its bits, differ
+ * between the two tiers (each within the reference's bound; measured: 1678
+ * of 2000 random rows of 4096 values).
  *
  * Steps go four at a time (a quad): each step's 16 int32 lane sums are
  * folded to 4 by adding quarters, the quad's 4 x 4 get their scales and are

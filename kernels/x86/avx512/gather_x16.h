@@ -43,11 +43,12 @@ HEARTH_INLINE __m512i x16_stage_index(int p, int v) {
 
 /* Groups [0, ng) of column a: register i of group g, lane L = bytes 4i..4i+3
  * of activation block 16g + L's codes; the group's g_quad gets lane L's
- * scale and -bias * (sum of its codes) (the weights' bias, gather_dot.h). The codes are a 16 x 8 dword transpose:
- * register k starts as blocks k and k + 8 (lanes 0-7, 8-15: lane bits
- * b3 i2 i1 i0), and stage p swaps register bit p (block bit b_p) with lane
- * bit p (dword bit i_p), so after three stages register i holds dword i of
- * the 16 blocks in block order. Why not gathers: at two threads or more the
+ * scale and -bias * (sum of its codes), bias being the weight codes' offset
+ * (gather_dot.h: 8 for Q4_0, 128 for Q8_0 on VNNI, else 0). The codes are a
+ * 16 x 8 dword transpose: register k starts as blocks k and k + 8 (lanes
+ * 0-7, 8-15: lane bits b3 i2 i1 i0), and stage p swaps register bit p (block
+ * bit b_p) with lane bit p (dword bit i_p), so after three stages register i
+ * holds dword i of the 16 blocks in block order. Why not gathers: at two threads or more the
  * library prepares a column per task of 16-128 rows, and eight dword gathers
  * per group cost 228 ns per call of 2048 values on Zen 4, a tenth of a
  * 64-row call (this: 77 ns). */
