@@ -14,6 +14,7 @@
 #include <string.h> /* memcmp */
 
 #include "kernels/kernels.h"
+#include "kernels/layout.h" /* the X16 layouts */
 #include "kernels/ref/ref_kquants.h" /* HEARTH_REF_KQUANTS_PRESENT */
 #include "util/kernel_verify.h"
 #include "util/testutil.h"
@@ -389,6 +390,61 @@ START_TEST(test_kernels_tier_matches_ref) {
 }
 END_TEST
 
+/* The avx512vnni tier compiles the avx512 tier's legacy-type kernels
+ * (gather_dot.h, avx512_dot.h) with vpdpbusd where that tier emulates it,
+ * reaching the same int32 lanes (Q8_0: each of a block's two lanes starts
+ * with the bias of its own activation bytes), so its dots give the avx512
+ * tier's bits: results on an AVX-512 CPU do not depend on whether it has
+ * VNNI. vec_dot over every block count and pattern, and the X16 layouts'
+ * dots, which give each tier's own in-place bits. */
+START_TEST(test_kernels_vnni_gives_avx512_bits) {
+    static const int types[] = {HEARTH_TYPE_Q4_0, HEARTH_TYPE_Q4_1, HEARTH_TYPE_Q8_0,
+                                HEARTH_TYPE_IQ4_NL, HEARTH_TYPE_Q5_0, HEARTH_TYPE_Q5_1};
+    const int type = types[_i];
+    hearth_kernels plain, vnni;
+    if (!hearth_kernels_init(&plain, HEARTH_ISA_AVX512) ||
+        !hearth_kernels_init(&vnni, HEARTH_ISA_AVX512VNNI)) {
+        if (_i == 0)
+            fprintf(stderr, "SKIP vnni vs avx512: tiers not on this CPU\n");
+        return;
+    }
+    const hearth_type_traits *tr = hearth_type_traits_of(type);
+    const int atype = tr->vec_dot_type, layout = vnni.preferred_layout[type];
+    for (size_t ci = 0; ci < sizeof block_counts / sizeof block_counts[0]; ci++) {
+        const int64_t n = block_counts[ci] * tr->block_size;
+        const size_t ws = hearth_row_bytes(type, n), as = hearth_row_bytes(atype, n);
+        float *x = malloc((size_t)n * sizeof *x);
+        char *w = malloc(ws), *wx = malloc(ws), *a = malloc(as);
+        ck_assert(x && w && wx && a);
+        for (int p = 0; p < KV_PATTERN_COUNT; p++) {
+            kv_fill(x, n, (kv_pattern)p, 40 + 10 * ci + (uint64_t)p);
+            hearth_kernels_ref.quantize_row[type](x, w, n);
+            kv_fill(x, n, KV_NORMAL, 700 + 10 * ci + (uint64_t)p);
+            plain.quantize_act[atype](x, a, n);
+            float want, got;
+            plain.vec_dot[type](n, &want, w, a);
+            vnni.vec_dot[type](n, &got, w, a);
+            ck_assert_msg(memcmp(&want, &got, sizeof got) == 0,
+                          "%s n %lld %s: vnni %.9g, avx512 %.9g", tr->name, (long long)n,
+                          kv_pattern_name((kv_pattern)p), got, want);
+            if (layout == HEARTH_LAYOUT_GGUF || !hearth_layout_fits(layout, type, n))
+                continue;
+            hearth_layout_pack_row(layout, w, wx, n);
+            plain.layout_vec_dot[layout](n, &want, wx, a);
+            vnni.layout_vec_dot[layout](n, &got, wx, a);
+            ck_assert_msg(memcmp(&want, &got, sizeof got) == 0,
+                          "%s%s n %lld %s: vnni %.9g, avx512 %.9g", tr->name,
+                          hearth_layout_suffix(layout), (long long)n,
+                          kv_pattern_name((kv_pattern)p), got, want);
+        }
+        free(x);
+        free(w);
+        free(wx);
+        free(a);
+    }
+}
+END_TEST
+
 /* Rows longer than the activation chunks the matvecs prepare on the stack
  * (gather_dot.h: 16384 values; K-quants: 64 blocks of sub-block sums): a row
  * is then done chunk by chunk, 16 rows at a time with their accumulators kept
@@ -521,6 +577,7 @@ Suite *kernels_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_kernels_tier_matches_ref, 0, N_TIERS * HEARTH_TYPE_COUNT);
     tcase_add_loop_test(tc, test_kernels_tier_long_rows, 0, N_TIERS * HEARTH_TYPE_COUNT);
+    tcase_add_loop_test(tc, test_kernels_vnni_gives_avx512_bits, 0, 6);
     tcase_add_loop_test(tc, test_kernels_tier_ops_match_ref, 0, N_TIERS);
     tcase_add_loop_test(tc, test_kernels_tier_tiles_match_ref, 0, N_TIERS);
     suite_add_tcase(s, tc);

@@ -23,12 +23,9 @@
  * sum that lets unsigned codes q = w + BIAS give sum w * a exactly. A tier
  * without VNNI cannot multiply codes of 8 bits unsigned (vpmaddubsw
  * saturates), so there Q8_0 and IQ4_NL keep signed values and move the sign
- * to the activations. A block's integer sum is the same either way, so for
- * IQ4_NL (one lane per block) both tiers give the same bits; a Q8_0 block's
- * sum sits in two lanes (its even and its odd code words) and the VNNI
- * tier's bias start all in the first, so Q8_0's lanes, and its bits, differ
- * between the two tiers (each within the reference's bound; measured: 1678
- * of 2000 random rows of 4096 values).
+ * to the activations. Every lane's integer sum is the same either way (a
+ * Q8_0 block's two lanes, its even and its odd code words, each start with
+ * the bias of their own activation bytes), so both tiers give the same bits.
  *
  * Steps go four at a time (a quad): each step's 16 int32 lane sums are
  * folded to 4 by adding quarters, the quad's 4 x 4 get their scales and are
@@ -69,7 +66,10 @@ typedef enum { G_Q4_0, G_IQ4_NL, G_Q8_0, G_Q4_1 } g_kind;
 typedef struct {
     int32_t nbias[16]; /* -BIAS * sum of the lane's activation bytes (0 where signed) */
     float da[16];      /* the lane's activation block scale */
-    float sa[16];      /* Q4_1: the lane's activation s (d * sum of its codes, Q8_1) */
+    union {
+        float sa[16];          /* Q4_1: the lane's activation s (d * sum of its codes, Q8_1) */
+        int32_t nbias_odd[16]; /* Q8_0 X16 (gather_x16.h): the odd code words' nbias */
+    };
 } g_quad;
 
 #define G_CODE_ZMM(kind) ((kind) == G_Q8_0 ? 1 : 2)
@@ -173,13 +173,16 @@ HEARTH_INLINE void g_prep_step(g_kind kind, __m512i *codes, g_quad *qd, int t, c
         qd->da[4 * t + l] = g_act_f16(kind, a, b, 0);
         if (kind == G_Q4_1)
             qd->sa[4 * t + l] = g_act_f16(kind, a, b, 1);
-        /* Q8_0: blocks 0 and 1 each own two lanes; the bias goes to the first */
-        if (G_UNSIGNED(kind) && g_bias(kind) != 0 && l < per) {
-            int32_t sum = 0;
-            for (int i = 0; i < 32; i++)
+        if (!G_UNSIGNED(kind) || g_bias(kind) == 0)
+            continue;
+        /* the bias of the lane's own activation bytes: a 4-block kind's lane
+         * is its whole block; Q8_0's lanes 0, 1 are blocks 0 and 1's even code
+         * words (bytes 8i..8i+3), lanes 2, 3 their odd ones (8i+4..8i+7) */
+        int32_t sum = 0;
+        for (int i = 0; i < 32; i++)
+            if (kind != G_Q8_0 || (i / 4) % 2 == l / 2)
                 sum += g_act_qs(kind, a, b)[i];
-            qd->nbias[4 * t + l] = -g_bias(kind) * sum;
-        }
+        qd->nbias[4 * t + l] = -g_bias(kind) * sum;
     }
     codes[0] = _mm512_load_si512(c[0]);
     if (kind != G_Q8_0)
@@ -234,10 +237,9 @@ HEARTH_INLINE void g_prep_whole_step(g_kind kind, __m512i *codes, g_quad *qd, in
     }
     const __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(sums),
                                           _mm512_extracti64x4_epi64(sums, 1));
-    __m128i folded = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
-    if (kind == G_Q8_0) /* [s0a, s1a, s0b, s1b] -> [s0, s1, 0, 0] */
-        folded = _mm_blend_epi32(_mm_add_epi32(folded, _mm_unpackhi_epi64(folded, folded)),
-                                 _mm_setzero_si128(), 0xc);
+    /* folded as the weight sums are: Q8_0's [block 0 even, 1 even, 0 odd, 1 odd] */
+    const __m128i folded =
+        _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
     _mm_storeu_si128((__m128i *)&qd->nbias[4 * t],
                      _mm_mullo_epi32(folded, _mm_set1_epi32(-g_bias(kind))));
 }

@@ -44,7 +44,9 @@ HEARTH_INLINE __m512i x16_stage_index(int p, int v) {
 /* Groups [0, ng) of column a: register i of group g, lane L = bytes 4i..4i+3
  * of activation block 16g + L's codes; the group's g_quad gets lane L's
  * scale and -bias * (sum of its codes), bias being the weight codes' offset
- * (gather_dot.h: 8 for Q4_0, 128 for Q8_0 on VNNI, else 0). The codes are a
+ * (gather_dot.h: 8 for Q4_0, 128 for Q8_0 on VNNI, else 0); odd_apart (Q8_0)
+ * splits that into nbias (the even code words, registers 0, 2, 4, 6) and
+ * nbias_odd (1, 3, 5, 7), the two sums a Q8_0 block has. The codes are a
  * 16 x 8 dword transpose: register k starts as blocks k and k + 8 (lanes
  * 0-7, 8-15: lane bits b3 i2 i1 i0), and stage p swaps register bit p (block
  * bit b_p) with lane bit p (dword bit i_p), so after three stages register i
@@ -52,7 +54,8 @@ HEARTH_INLINE __m512i x16_stage_index(int p, int v) {
  * library prepares a column per task of 16-128 rows, and eight dword gathers
  * per group cost 228 ns per call of 2048 values on Zen 4, a tenth of a
  * 64-row call (this: 77 ns). */
-HEARTH_INLINE void x16_prep(__m512i *codes, g_quad *qd, const char *a, int64_t ng, int bias) {
+HEARTH_INLINE void x16_prep(__m512i *codes, g_quad *qd, const char *a, int64_t ng, int bias,
+                            bool odd_apart) {
     const __m512i at = _mm512_mullo_epi32(
         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
         _mm512_set1_epi32((int32_t)sizeof(block_q8_0)));
@@ -83,17 +86,24 @@ HEARTH_INLINE void x16_prep(__m512i *codes, g_quad *qd, const char *a, int64_t n
             for (int k = 0; k < X16_ZMM; k++)
                 r[k] = t[k];
         }
-        __m512i sums = _mm512_setzero_si512();
+        __m512i sums[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 8
         for (int i = 0; i < X16_ZMM; i++) {
             codes[X16_ZMM * g + i] = r[i];
-            sums = Z_DP(sums, one, r[i]);
+            sums[i % 2] = Z_DP(sums[i % 2], one, r[i]);
         }
         /* the f16 scale is the low half of the dword each block starts with */
         const __m512i d32 = _mm512_i32gather_epi32(at, blk, 1);
         _mm512_store_ps(qd[g].da, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d32)));
-        _mm512_store_si512(qd[g].nbias, _mm512_mullo_epi32(sums, _mm512_set1_epi32(-bias)));
-        _mm512_store_ps(qd[g].sa, _mm512_setzero_ps());
+        const __m512i nb = _mm512_set1_epi32(-bias);
+        if (odd_apart) { /* Q8_0: even and odd code words' biases apart */
+            _mm512_store_si512(qd[g].nbias, _mm512_mullo_epi32(sums[0], nb));
+            _mm512_store_si512(qd[g].nbias_odd, _mm512_mullo_epi32(sums[1], nb));
+        } else {
+            _mm512_store_si512(qd[g].nbias,
+                               _mm512_mullo_epi32(_mm512_add_epi32(sums[0], sums[1]), nb));
+            _mm512_store_ps(qd[g].sa, _mm512_setzero_ps());
+        }
     }
 }
 
@@ -129,8 +139,8 @@ HEARTH_INLINE __m512 x16_row(__m512 acc, const char *row, int64_t ng, const __m5
 
 /* The same for Q8_0 X16 rows, whose 8 code words per block meet activation
  * registers 0..7. To give gather_dot.h's bits its lanes must hold what that
- * kernel's quads hold: per block one sum of its even code words (with the
- * bias start) and one of its odd ones, quad lane 4t + l = block 2t + l % 2's
+ * kernel's quads hold: per block one sum of its even code words and one of
+ * its odd ones (each with its bias start), quad lane 4t + l = block 2t + l % 2's
  * even (l < 2) or odd sum, for the quad's 8 blocks. So even and odd words
  * go to two sums (lane L = block L), a two-source permute per quad puts them
  * in the quad's order, and the scale products follow the same permute. */
@@ -145,7 +155,7 @@ HEARTH_INLINE __m512 x16_q8_0_row(__m512 acc, const char *row, int64_t ng, const
     const __m512i flip = _mm512_set1_epi8((char)0x80); /* w + 128 as unsigned */
 #endif
     for (int64_t g = 0; g < ng; g++, row += HEARTH_X16_Q8_0_GROUP_BYTES, ac += X16_ZMM) {
-        __m512i even = _mm512_load_si512(qd[g].nbias), odd = _mm512_setzero_si512();
+        __m512i even = _mm512_load_si512(qd[g].nbias), odd = _mm512_load_si512(qd[g].nbias_odd);
 #pragma GCC unroll 4
         for (int j = 0; j < 8; j += 2) {
             const __m512i x0 = _mm512_loadu_si512(row + 64 * j);
@@ -180,7 +190,7 @@ HEARTH_INLINE int64_t x16_prep_chunk(g_kind kind, __m512i *ac, g_quad *qd, const
     const int64_t g_end = b1 < whole_end ? b1 : whole_end;
     const int64_t ng = (g_end - b0) / HEARTH_X16_BLOCKS;
     x16_prep(ac, qd, a + (size_t)b0 * sizeof(block_q8_0), ng,
-             G_UNSIGNED(kind) ? g_bias(kind) : 0);
+             G_UNSIGNED(kind) ? g_bias(kind) : 0, kind == G_Q8_0);
     if (b1 > g_end)
         g_prep(kind, ac + X16_ZMM * ng, qd + ng, a, g_end, b1);
     return ng;
