@@ -180,28 +180,32 @@ HEARTH_INLINE __m512 x16_q8_0_row(__m512 acc, const char *row, int64_t ng, const
     return acc;
 }
 
-/* Blocks [b0, b1) of column a prepared for X16 rows of `kind` (G_Q4_0 or
- * G_Q8_0; b0 a multiple of 16): the whole groups in X16 form, then any
- * GGUF-order blocks after the last one (only in the row's last chunk) as
- * gather_dot.h's steps. Returns the whole groups. */
-HEARTH_INLINE int64_t x16_prep_chunk(g_kind kind, __m512i *ac, g_quad *qd, const char *a,
-                                     int64_t b0, int64_t b1, int64_t nb) {
-    const int64_t whole_end = nb / HEARTH_X16_BLOCKS * HEARTH_X16_BLOCKS;
-    const int64_t g_end = b1 < whole_end ? b1 : whole_end;
+/* Blocks [b0, b1) of column a prepared (b0 a multiple of 16): with x16
+ * (rows in the X16 layout of `kind`, G_Q4_0 or G_Q8_0) the whole groups in
+ * X16 form, then any GGUF-order blocks after the last one (only in the row's
+ * last chunk) as gather_dot.h's steps; without, all blocks as those steps.
+ * Returns the whole groups. */
+HEARTH_INLINE int64_t g_prep_chunk(g_kind kind, bool x16, __m512i *ac, g_quad *qd,
+                                   const char *a, int64_t b0, int64_t b1, int64_t nb) {
+    const int64_t whole_end = x16 ? nb / HEARTH_X16_BLOCKS * HEARTH_X16_BLOCKS : 0;
+    const int64_t g_end = b1 < whole_end ? b1 : whole_end > b0 ? whole_end : b0;
     const int64_t ng = (g_end - b0) / HEARTH_X16_BLOCKS;
-    x16_prep(ac, qd, a + (size_t)b0 * sizeof(block_q8_0), ng,
-             G_UNSIGNED(kind) ? g_bias(kind) : 0, kind == G_Q8_0);
+    if (ng > 0)
+        x16_prep(ac, qd, a + (size_t)b0 * sizeof(block_q8_0), ng,
+                 G_UNSIGNED(kind) ? g_bias(kind) : 0, kind == G_Q8_0);
     if (b1 > g_end)
         g_prep(kind, ac + X16_ZMM * ng, qd + ng, a, g_end, b1);
     return ng;
 }
 
-/* acc += blocks [b0, b1) of one row: ng whole groups, then the GGUF tail. */
-HEARTH_INLINE __m512 x16_row_chunk(g_kind kind, __m512 acc, const char *row, int64_t b0,
-                                   int64_t b1, int64_t ng, const __m512i *ac, const g_quad *qd,
-                                   const g_consts *k) {
-    const char *at = row + (size_t)b0 * g_block_bytes(kind);
-    acc = kind == G_Q8_0 ? x16_q8_0_row(acc, at, ng, ac, qd) : x16_row(acc, at, ng, ac, qd);
+/* acc += blocks [b0, b1) of one row: ng whole X16 groups, then GGUF steps. */
+HEARTH_INLINE __m512 g_row_chunk(g_kind kind, __m512 acc, const char *row, int64_t b0,
+                                 int64_t b1, int64_t ng, const __m512i *ac, const g_quad *qd,
+                                 const g_consts *k) {
+    if (ng > 0) {
+        const char *at = row + (size_t)b0 * g_block_bytes(kind);
+        acc = kind == G_Q8_0 ? x16_q8_0_row(acc, at, ng, ac, qd) : x16_row(acc, at, ng, ac, qd);
+    }
     const int64_t t0 = b0 + ng * HEARTH_X16_BLOCKS;
     if (t0 < b1) { /* steps from t0 (a quad boundary) */
         const int per = g_blocks_per_step(kind);
@@ -212,20 +216,22 @@ HEARTH_INLINE __m512 x16_row_chunk(g_kind kind, __m512 acc, const char *row, int
     return acc;
 }
 
-/* out[r] = dot(row r, column a), r < nr: g_matvec's structure (one chunk
- * straight through, longer rows in chunks a group of rows at a time). */
-HEARTH_INLINE void x16_matvec(g_kind kind, int64_t n, int64_t nr, float *out, const char *w,
-                              size_t ws, const char *a) {
+/* out[r] = dot(row r, column a) for r < nr, rows in GGUF order or (x16) in
+ * the X16 layout: the matrix x vector product (rows in order, one
+ * sequential stream through memory). Rows of one chunk go straight through;
+ * longer rows chunk by chunk, G_ROW_GROUP rows at a time with their
+ * accumulators kept in between (the same operations in the same order). */
+HEARTH_INLINE void g_matvec(g_kind kind, bool x16, int64_t n, int64_t nr, float *out,
+                            const char *w, size_t ws, const char *a) {
     const int64_t nb = n / 32, chunk = G_CHUNK_VALUES / 32;
     _Alignas(64) __m512i ac[G_PREP_STEPS];
     _Alignas(64) g_quad qd[G_PREP_STEPS / 4];
     const g_consts k = g_consts_of(kind);
     if (nb <= chunk) {
-        const int64_t ng = x16_prep_chunk(kind, ac, qd, a, 0, nb, nb);
+        const int64_t ng = g_prep_chunk(kind, x16, ac, qd, a, 0, nb, nb);
         for (int64_t r = 0; r < nr; r++)
-            out[r] = _mm512_reduce_add_ps(x16_row_chunk(kind, _mm512_setzero_ps(),
-                                                        w + (size_t)r * ws, 0, nb, ng, ac, qd,
-                                                        &k));
+            out[r] = _mm512_reduce_add_ps(g_row_chunk(kind, _mm512_setzero_ps(),
+                                                      w + (size_t)r * ws, 0, nb, ng, ac, qd, &k));
         return;
     }
     __m512 keep[G_ROW_GROUP];
@@ -235,22 +241,25 @@ HEARTH_INLINE void x16_matvec(g_kind kind, int64_t n, int64_t nr, float *out, co
             keep[r] = _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
             const int64_t b1 = nb - b0 < chunk ? nb : b0 + chunk;
-            const int64_t ng = x16_prep_chunk(kind, ac, qd, a, b0, b1, nb);
+            const int64_t ng = g_prep_chunk(kind, x16, ac, qd, a, b0, b1, nb);
             for (int64_t r = 0; r < rn; r++)
-                keep[r] = x16_row_chunk(kind, keep[r], w + (size_t)(r0 + r) * ws, b0, b1, ng,
-                                        ac, qd, &k);
+                keep[r] = g_row_chunk(kind, keep[r], w + (size_t)(r0 + r) * ws, b0, b1, ng, ac,
+                                      qd, &k);
         }
         for (int64_t r = 0; r < rn; r++)
             out[r0 + r] = _mm512_reduce_add_ps(keep[r]);
     }
 }
 
-#define HEARTH_AVX512_X16_KERNELS(VEC_DOT, MAT_DOT, KIND)                                  \
+/* vec_dot and mat_dot of one kind, rows in GGUF order (x16 false) or in its
+ * X16 layout: mat_dot runs the matvec once per column (its preparation is
+ * paid once per column and call). */
+#define HEARTH_AVX512_GATHER_KERNELS(VEC_DOT, MAT_DOT, KIND, X16)                          \
     void VEC_DOT(int64_t n, float *restrict out, const void *restrict w,                   \
                  const void *restrict a);                                                  \
     void VEC_DOT(int64_t n, float *restrict out, const void *restrict w,                   \
                  const void *restrict a) {                                                 \
-        x16_matvec(KIND, n, 1, out, w, 0, a);                                              \
+        g_matvec(KIND, X16, n, 1, out, w, 0, a);                                           \
     }                                                                                      \
     void MAT_DOT(int64_t n, int64_t nr, int64_t nc, float *restrict out, int64_t ldo,      \
                  const void *restrict w, size_t w_stride, const void *restrict a,          \
@@ -259,8 +268,8 @@ HEARTH_INLINE void x16_matvec(g_kind kind, int64_t n, int64_t nr, float *out, co
                  const void *restrict w, size_t w_stride, const void *restrict a,          \
                  size_t a_stride) {                                                        \
         for (int64_t c = 0; c < nc; c++)                                                   \
-            x16_matvec(KIND, n, nr, out + c * ldo, w, w_stride,                            \
-                       (const char *)a + (size_t)c * a_stride);                            \
+            g_matvec(KIND, X16, n, nr, out + c * ldo, w, w_stride,                         \
+                     (const char *)a + (size_t)c * a_stride);                              \
     }
 
 #endif /* HEARTH_KERNELS_AVX512_GATHER_X16_H */
