@@ -142,16 +142,21 @@ static void q8_0_group(r16_block *out, const char *w, size_t ws, __m512i rows, i
  * 128-bit lanes of registers m, 4 + m, 8 + m, 12 + m. */
 static inline __attribute__((always_inline)) void transpose16x16(__m512i z[16]) {
     __m512i a[16];
+    /* unrolled: as loops (-O2) z and a lived on the stack, every stage a
+     * round trip through memory */
+#pragma GCC unroll 8
     for (int i = 0; i < 16; i += 2) {
         a[i] = _mm512_unpacklo_epi32(z[i], z[i + 1]);
         a[i + 1] = _mm512_unpackhi_epi32(z[i], z[i + 1]);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 16; i += 4) {
         z[i] = _mm512_unpacklo_epi64(a[i], a[i + 2]);
         z[i + 1] = _mm512_unpackhi_epi64(a[i], a[i + 2]);
         z[i + 2] = _mm512_unpacklo_epi64(a[i + 1], a[i + 3]);
         z[i + 3] = _mm512_unpackhi_epi64(a[i + 1], a[i + 3]);
     }
+#pragma GCC unroll 4
     for (int m = 0; m < 4; m++) {
         const __m512i c0 = _mm512_shuffle_i32x4(z[m], z[4 + m], 0x44);
         const __m512i c1 = _mm512_shuffle_i32x4(z[m], z[4 + m], 0xee);
@@ -162,6 +167,7 @@ static inline __attribute__((always_inline)) void transpose16x16(__m512i z[16]) 
         a[8 + m] = _mm512_shuffle_i32x4(c1, c3, 0x88);
         a[12 + m] = _mm512_shuffle_i32x4(c1, c3, 0xdd);
     }
+#pragma GCC unroll 16
     for (int i = 0; i < 16; i++)
         z[i] = a[i];
 }
@@ -181,18 +187,22 @@ static void q4_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i row
         const char *grp = w + (size_t)(b0 / HEARTH_X16_BLOCKS) * HEARTH_X16_GROUP_BYTES;
         __m512i z[16];
         for (int j = 0; j < 4; j++) {
+#pragma GCC unroll 16
             for (int r = 0; r < 16; r++)
                 z[r] = _mm512_loadu_si512(grp + (size_t)r * ws + 64 * j);
             transpose16x16(z);
+#pragma GCC unroll 16
             for (int b = 0; b < 16; b++) {
                 out[b].q[j] = _mm512_and_si512(z[b], lo);
                 out[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(z[b], 4), lo);
             }
         }
+#pragma GCC unroll 16
         for (int r = 0; r < 16; r++)
             z[r] = _mm512_castps_si512(_mm512_cvtph_ps(
                 _mm256_loadu_si256((const __m256i *)(grp + (size_t)r * ws + 256))));
         transpose16x16(z);
+#pragma GCC unroll 16
         for (int b = 0; b < 16; b++)
             out[b].d = _mm512_castsi512_ps(z[b]);
         return;
@@ -225,16 +235,20 @@ static void q8_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i row
         const char *grp = w + (size_t)(b0 / HEARTH_X16_BLOCKS) * HEARTH_X16_Q8_0_GROUP_BYTES;
         __m512i z[16];
         for (int j = 0; j < 8; j++) {
+#pragma GCC unroll 16
             for (int r = 0; r < 16; r++)
                 z[r] = _mm512_loadu_si512(grp + (size_t)r * ws + 64 * j);
             transpose16x16(z);
+#pragma GCC unroll 16
             for (int b = 0; b < 16; b++)
                 out[b].q[j] = _mm512_xor_si512(z[b], flip);
         }
+#pragma GCC unroll 16
         for (int r = 0; r < 16; r++)
             z[r] = _mm512_castps_si512(_mm512_cvtph_ps(
                 _mm256_loadu_si256((const __m256i *)(grp + (size_t)r * ws + 512))));
         transpose16x16(z);
+#pragma GCC unroll 16
         for (int b = 0; b < 16; b++)
             out[b].d = _mm512_castsi512_ps(z[b]);
         return;
