@@ -16,18 +16,22 @@ static const hearth_isa tiers[] = {HEARTH_ISA_SCALAR, HEARTH_ISA_AVX2, HEARTH_IS
                                    HEARTH_ISA_NEON_DOTPROD};
 #define N_TIERS ((int)(sizeof tiers / sizeof tiers[0]))
 
-/* A Q4_0 row of nb blocks whose every byte says where it came from: block
- * b's scale bytes are (b, 0x80 | b), code byte j is b + 16 j (mod 256)
- * xor 0x55. Not meaningful numbers, only positions. */
-static void mark_q4_0(void *row, int64_t nb) {
-    block_q4_0 *x = row;
+/* A Q4_0 or Q8_0 row of nb blocks (of `bytes` each: the f16 scale, then the
+ * codes) whose every byte says where it came from: block b's scale bytes are
+ * (b, 0x80 | b), code byte j is b + 16 j (mod 256) xor 0x55. Not meaningful
+ * numbers, only positions. */
+static void mark_blocks(unsigned char *row, int64_t nb, size_t bytes) {
     for (int64_t b = 0; b < nb; b++) {
-        const unsigned char d[2] = {(unsigned char)b, (unsigned char)(0x80 | b)};
-        memcpy(&x[b].d, d, 2);
-        for (int j = 0; j < 16; j++)
-            x[b].qs[j] = (uint8_t)((b + 16 * j) ^ 0x55);
+        unsigned char *x = row + (size_t)b * bytes;
+        x[0] = (unsigned char)b;
+        x[1] = (unsigned char)(0x80 | b);
+        for (size_t j = 0; j + 2 < bytes; j++)
+            x[2 + j] = (unsigned char)((b + 16 * (int64_t)j) ^ 0x55);
     }
 }
+
+static void mark_q4_0(void *row, int64_t nb) { mark_blocks(row, nb, sizeof(block_q4_0)); }
+static void mark_q8_0(void *row, int64_t nb) { mark_blocks(row, nb, sizeof(block_q8_0)); }
 
 /* Packs a marked row of each of the block counts into layout L, hands every
  * block to `check` (which asserts where the layout's definition puts it),
@@ -59,22 +63,40 @@ static void check_geometry(int layout, const int64_t *counts, size_t n_counts, m
     }
 }
 
-/* The X16 definition, byte by byte: in whole group g, block L's code word j
- * at 288 g + 64 j + 4 L and its scale at 288 g + 256 + 2 L; the blocks after
- * the last whole group where GGUF has them. */
-static void check_q4_0_x16_block(const unsigned char *p, const void *row, int64_t nb, int64_t b) {
-    const unsigned char *blk = (const unsigned char *)&((const block_q4_0 *)row)[b];
+/* The X16 definitions, byte by byte, for blocks of `bytes` with `words` code
+ * words (Q4_0: 18, 4; Q8_0: 34, 8): in whole group g (16 blocks, 16 * bytes
+ * long), block L's code word j at 16 bytes g + 64 j + 4 L and its scale at
+ * 16 bytes g + 64 words + 2 L; the blocks after the last whole group where
+ * GGUF has them. And the block reader gives the GGUF block back. */
+static void check_x16_block(const unsigned char *p, const void *row, int64_t nb, int64_t b,
+                            bool q8) {
+    const size_t bytes = q8 ? sizeof(block_q8_0) : sizeof(block_q4_0), words = q8 ? 8 : 4;
+    const unsigned char *blk = (const unsigned char *)row + (size_t)b * bytes;
+    unsigned char one[sizeof(block_q8_0)];
+    if (q8)
+        hearth_q8_0_x16_block(p, nb, b, (block_q8_0 *)one);
+    else
+        hearth_q4_0_x16_block(p, nb, b, (block_q4_0 *)one);
+    ck_assert_int_eq(memcmp(one, blk, bytes), 0);
     if (b >= nb / 16 * 16) {
-        ck_assert_msg(memcmp(p + b * 18, blk, 18) == 0, "nb %lld: block %lld moved",
-                      (long long)nb, (long long)b);
+        ck_assert_msg(memcmp(p + (size_t)b * bytes, blk, bytes) == 0,
+                      "nb %lld: block %lld moved", (long long)nb, (long long)b);
         return;
     }
-    const size_t g = (size_t)(b / 16) * 288, l = (size_t)(b % 16);
-    ck_assert_msg(memcmp(p + g + 256 + 2 * l, blk, 2) == 0, "nb %lld: scale of %lld",
+    const size_t g = (size_t)(b / 16) * 16 * bytes, l = (size_t)(b % 16);
+    ck_assert_msg(memcmp(p + g + 64 * words + 2 * l, blk, 2) == 0, "nb %lld: scale of %lld",
                   (long long)nb, (long long)b);
-    for (size_t j = 0; j < 4; j++)
+    for (size_t j = 0; j < words; j++)
         ck_assert_msg(memcmp(p + g + 64 * j + 4 * l, blk + 2 + 4 * j, 4) == 0,
                       "nb %lld: block %lld word %zu", (long long)nb, (long long)b, j);
+}
+
+static void check_q4_0_x16_block(const unsigned char *p, const void *row, int64_t nb, int64_t b) {
+    check_x16_block(p, row, nb, b, false);
+}
+
+static void check_q8_0_x16_block(const unsigned char *p, const void *row, int64_t nb, int64_t b) {
+    check_x16_block(p, row, nb, b, true);
 }
 
 /* 17 blocks: one group and one block after it; 33: two and one. */
@@ -88,39 +110,6 @@ START_TEST(test_layout_q4_0_x16_geometry) {
     ck_assert_int_eq(hearth_layout_type(HEARTH_LAYOUT_Q4_0_X16), HEARTH_TYPE_Q4_0);
 }
 END_TEST
-
-/* The same marks for Q8_0 (34-byte blocks, 32 code bytes). */
-static void mark_q8_0(void *row, int64_t nb) {
-    block_q8_0 *x = row;
-    for (int64_t b = 0; b < nb; b++) {
-        const unsigned char d[2] = {(unsigned char)b, (unsigned char)(0x80 | b)};
-        memcpy(&x[b].d, d, 2);
-        for (int j = 0; j < 32; j++)
-            x[b].qs[j] = (int8_t)((b + 16 * j) ^ 0x55);
-    }
-}
-
-/* The Q8_0 X16 definition: in whole group g, block L's code word j (j < 8)
- * at 544 g + 64 j + 4 L and its scale at 544 g + 512 + 2 L; the blocks after
- * the last whole group where GGUF has them. And the block reader gives the
- * GGUF block back. */
-static void check_q8_0_x16_block(const unsigned char *p, const void *row, int64_t nb, int64_t b) {
-    const unsigned char *blk = (const unsigned char *)&((const block_q8_0 *)row)[b];
-    block_q8_0 one;
-    hearth_q8_0_x16_block(p, nb, b, &one);
-    ck_assert_int_eq(memcmp(&one, blk, sizeof one), 0);
-    if (b >= nb / 16 * 16) {
-        ck_assert_msg(memcmp(p + b * 34, blk, 34) == 0, "nb %lld: block %lld moved",
-                      (long long)nb, (long long)b);
-        return;
-    }
-    const size_t g = (size_t)(b / 16) * 544, l = (size_t)(b % 16);
-    ck_assert_msg(memcmp(p + g + 512 + 2 * l, blk, 2) == 0, "nb %lld: scale of %lld",
-                  (long long)nb, (long long)b);
-    for (size_t j = 0; j < 8; j++)
-        ck_assert_msg(memcmp(p + g + 64 * j + 4 * l, blk + 2 + 4 * j, 4) == 0,
-                      "nb %lld: block %lld word %zu", (long long)nb, (long long)b, j);
-}
 
 START_TEST(test_layout_q8_0_x16_geometry) {
     static const int64_t counts[] = {1, 15, 16, 17, 33, 47, 64};

@@ -613,30 +613,27 @@ START_TEST(test_parallel_weights_move_home_during_two_contexts) {
 }
 END_TEST
 
-/* Q4_0 rows of 512 values (one whole X16 group) and, in w_down, of 544 (a
- * group and one block after it): the repacked layout on the AVX-512 tiers. */
-START_TEST(test_parallel_q4_0_weights_repacked_home) {
-    synth_model_params p = parallel_model_params(HEARTH_TYPE_Q4_0);
+/* Rows of 512 values (one whole X16 group) and, in w_down, of 544 (a group
+ * and one block after it) of a type with an X16 layout on the AVX-512 tiers. */
+static void check_x16_home(uint32_t type, const char *name, uint64_t seed) {
+    synth_model_params p = parallel_model_params(type);
     p.n_embd = 512;
     p.n_ff = 544;
-    p.seed = 11;
-    const char *path = write_model(&p, "homes_q4_0.gguf");
-    if (expected_layout(HEARTH_TYPE_Q4_0, 512) == HEARTH_LAYOUT_GGUF)
-        fprintf(stderr, "NOTE: the best kernel tier here keeps Q4_0 in GGUF order\n");
+    p.seed = seed;
+    const char *path = write_model(&p, name);
+    if (expected_layout(type, 512) == HEARTH_LAYOUT_GGUF)
+        fprintf(stderr, "NOTE: the best kernel tier here keeps %s in GGUF order\n",
+                hearth_type_traits_of((int)type)->name);
     check_move_home(path);
+}
+
+START_TEST(test_parallel_q4_0_weights_repacked_home) {
+    check_x16_home(HEARTH_TYPE_Q4_0, "homes_q4_0.gguf", 11);
 }
 END_TEST
 
-/* The same for Q8_0 (its X16 layout on the AVX-512 tiers). */
 START_TEST(test_parallel_q8_0_weights_repacked_home) {
-    synth_model_params p = parallel_model_params(HEARTH_TYPE_Q8_0);
-    p.n_embd = 512;
-    p.n_ff = 544;
-    p.seed = 12;
-    const char *path = write_model(&p, "homes_q8_0.gguf");
-    if (expected_layout(HEARTH_TYPE_Q8_0, 512) == HEARTH_LAYOUT_GGUF)
-        fprintf(stderr, "NOTE: the best kernel tier here keeps Q8_0 in GGUF order\n");
-    check_move_home(path);
+    check_x16_home(HEARTH_TYPE_Q8_0, "homes_q8_0.gguf", 12);
 }
 END_TEST
 

@@ -84,11 +84,11 @@ void hearth_vec_dot_q8_0_q8_0_ref(int64_t n, float *restrict out, const void *re
 void hearth_vec_dot_iq4_nl_q8_0_ref(int64_t n, float *restrict out, const void *restrict w,
                                     const void *restrict a);
 HEARTH_DECLARE_MAT_DOT(hearth_mat_dot_q4_0_ref);
-/* Q4_0 rows in the X16 layout (q4_0_x16.c): the bits of the two above. */
+/* Q4_0 rows in the X16 layout (x16.c): the bits of the two above. */
 void hearth_vec_dot_q4_0_x16_q8_0_ref(int64_t n, float *restrict out, const void *restrict w,
                                       const void *restrict a);
 HEARTH_DECLARE_MAT_DOT(hearth_mat_dot_q4_0_x16_ref);
-/* Q8_0 rows in the X16 layout (q8_0_x16.c): the bits of the Q8_0 reference. */
+/* Q8_0 rows in the X16 layout (x16.c): the bits of the Q8_0 reference. */
 void hearth_vec_dot_q8_0_x16_q8_0_ref(int64_t n, float *restrict out, const void *restrict w,
                                       const void *restrict a);
 HEARTH_DECLARE_MAT_DOT(hearth_mat_dot_q8_0_x16_ref);

@@ -172,81 +172,51 @@ static inline __attribute__((always_inline)) void transpose16x16(__m512i z[16]) 
         z[i] = a[i];
 }
 
-/* Q4_0 rows in the X16 layout (kernels/layout.h). A chunk that is one whole
- * group: each 64-byte line of a row's group is one code word (or, as
- * floats, the scale) of its 16 blocks, so 16 rows' lines transposed give
- * that word of every block, one row per lane: 5 x 16 loads and transposes
- * for the 16 blocks instead of 80 gathers. Other chunks: one gather per
- * register and block; blocks after the last whole group are in GGUF order
- * (q4_0_group). */
-static void q4_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
-                           int64_t kn, int64_t nb) {
-    const int64_t whole = nb / HEARTH_X16_BLOCKS * HEARTH_X16_BLOCKS;
-    const __m512i lo = _mm512_set1_epi8(0x0f);
-    if (kn == HEARTH_X16_BLOCKS && b0 % HEARTH_X16_BLOCKS == 0 && b0 < whole) {
-        const char *grp = w + (size_t)(b0 / HEARTH_X16_BLOCKS) * HEARTH_X16_GROUP_BYTES;
-        __m512i z[16];
-        for (int j = 0; j < 4; j++) {
-#pragma GCC unroll 16
-            for (int r = 0; r < 16; r++)
-                z[r] = _mm512_loadu_si512(grp + (size_t)r * ws + 64 * j);
-            transpose16x16(z);
-#pragma GCC unroll 16
-            for (int b = 0; b < 16; b++) {
-                out[b].q[j] = _mm512_and_si512(z[b], lo);
-                out[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(z[b], 4), lo);
-            }
-        }
-#pragma GCC unroll 16
-        for (int r = 0; r < 16; r++)
-            z[r] = _mm512_castps_si512(_mm512_cvtph_ps(
-                _mm256_loadu_si256((const __m256i *)(grp + (size_t)r * ws + 256))));
-        transpose16x16(z);
-#pragma GCC unroll 16
-        for (int b = 0; b < 16; b++)
-            out[b].d = _mm512_castsi512_ps(z[b]);
+/* Code line z (word j of 16 blocks or, transposed, of 16 rows) as the tile's
+ * unsigned codes: Q4_0's two nibbles (values 4j.. and 16 + 4j..), Q8_0's
+ * bytes flipped (w + 128). */
+static inline __attribute__((always_inline)) void x16_codes(bool q8, r16_block *o, int j,
+                                                            __m512i z) {
+    if (q8) {
+        o->q[j] = _mm512_xor_si512(z, _mm512_set1_epi8((char)0x80));
         return;
     }
-    int64_t b = 0;
-    for (; b < kn && b0 + b < whole; b++) {
-        const int64_t at = b0 + b, lane = at % HEARTH_X16_BLOCKS;
-        const char *grp = w + (size_t)(at / HEARTH_X16_BLOCKS) * HEARTH_X16_GROUP_BYTES;
-        for (int j = 0; j < 4; j++) {
-            const __m512i z = _mm512_i32gather_epi32(rows, grp + 64 * j + 4 * lane, 1);
-            out[b].q[j] = _mm512_and_si512(z, lo);
-            out[b].q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(z, 4), lo);
-        }
-        /* the dword ending with the scale (the one starting there would
-         * pass the end of the row's last group) */
-        const __m512i d32 = _mm512_i32gather_epi32(rows, grp + 254 + 2 * lane, 1);
-        out[b].d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d32, 16)));
-    }
-    if (b < kn)
-        q4_0_group(out + b, w, ws, rows, b0 + b, kn - b, nb);
+    const __m512i lo = _mm512_set1_epi8(0x0f);
+    o->q[j] = _mm512_and_si512(z, lo);
+    o->q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(z, 4), lo);
 }
 
-/* Q8_0 rows in the X16 layout: q4_0_x16_group's way with 8 code lines and
- * the scales at byte 512 of a group; codes flipped to unsigned (w + 128). */
-static void q8_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
-                           int64_t kn, int64_t nb) {
+/* Rows in an X16 layout (kernels/layout.h; q8: Q8_0's, else Q4_0's). A chunk
+ * that is one whole group: each 64-byte line of a row's group is one code
+ * word (or, as floats, the scales) of its 16 blocks, so 16 rows' lines
+ * transposed give that word of every block, one row per lane: (words + 1) x
+ * 16 loads and transposes for the 16 blocks instead of gathers. Other
+ * chunks: one gather per register and block; blocks after the last whole
+ * group are in GGUF order (q4_0_group, q8_0_group). */
+static inline __attribute__((always_inline)) void x16_group(bool q8, r16_block *out,
+                                                            const char *w, size_t ws,
+                                                            __m512i rows, int64_t b0, int64_t kn,
+                                                            int64_t nb) {
+    const int words = q8 ? 8 : 4; /* code words per block: the group's code lines */
+    const size_t group_bytes = q8 ? HEARTH_X16_Q8_0_GROUP_BYTES : HEARTH_X16_GROUP_BYTES;
+    const size_t scales_at = 64 * (size_t)words;
     const int64_t whole = nb / HEARTH_X16_BLOCKS * HEARTH_X16_BLOCKS;
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
     if (kn == HEARTH_X16_BLOCKS && b0 % HEARTH_X16_BLOCKS == 0 && b0 < whole) {
-        const char *grp = w + (size_t)(b0 / HEARTH_X16_BLOCKS) * HEARTH_X16_Q8_0_GROUP_BYTES;
+        const char *grp = w + (size_t)(b0 / HEARTH_X16_BLOCKS) * group_bytes;
         __m512i z[16];
-        for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < words; j++) {
 #pragma GCC unroll 16
             for (int r = 0; r < 16; r++)
                 z[r] = _mm512_loadu_si512(grp + (size_t)r * ws + 64 * j);
             transpose16x16(z);
 #pragma GCC unroll 16
             for (int b = 0; b < 16; b++)
-                out[b].q[j] = _mm512_xor_si512(z[b], flip);
+                x16_codes(q8, &out[b], j, z[b]);
         }
 #pragma GCC unroll 16
         for (int r = 0; r < 16; r++)
             z[r] = _mm512_castps_si512(_mm512_cvtph_ps(
-                _mm256_loadu_si256((const __m256i *)(grp + (size_t)r * ws + 512))));
+                _mm256_loadu_si256((const __m256i *)(grp + (size_t)r * ws + scales_at))));
         transpose16x16(z);
 #pragma GCC unroll 16
         for (int b = 0; b < 16; b++)
@@ -256,16 +226,26 @@ static void q8_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i row
     int64_t b = 0;
     for (; b < kn && b0 + b < whole; b++) {
         const int64_t at = b0 + b, lane = at % HEARTH_X16_BLOCKS;
-        const char *grp = w + (size_t)(at / HEARTH_X16_BLOCKS) * HEARTH_X16_Q8_0_GROUP_BYTES;
-        for (int j = 0; j < 8; j++)
-            out[b].q[j] =
-                _mm512_xor_si512(_mm512_i32gather_epi32(rows, grp + 64 * j + 4 * lane, 1), flip);
-        /* the dword ending with the scale (as in q4_0_x16_group) */
-        const __m512i d32 = _mm512_i32gather_epi32(rows, grp + 510 + 2 * lane, 1);
+        const char *grp = w + (size_t)(at / HEARTH_X16_BLOCKS) * group_bytes;
+        for (int j = 0; j < words; j++)
+            x16_codes(q8, &out[b], j, _mm512_i32gather_epi32(rows, grp + 64 * j + 4 * lane, 1));
+        /* the dword ending with the scale (the one starting there would
+         * pass the end of the row's last group) */
+        const __m512i d32 = _mm512_i32gather_epi32(rows, grp + scales_at - 2 + 2 * lane, 1);
         out[b].d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d32, 16)));
     }
     if (b < kn)
-        q8_0_group(out + b, w, ws, rows, b0 + b, kn - b, nb);
+        (q8 ? q8_0_group : q4_0_group)(out + b, w, ws, rows, b0 + b, kn - b, nb);
+}
+
+static void q4_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
+                           int64_t kn, int64_t nb) {
+    x16_group(false, out, w, ws, rows, b0, kn, nb);
+}
+
+static void q8_0_x16_group(r16_block *out, const char *w, size_t ws, __m512i rows, int64_t b0,
+                           int64_t kn, int64_t nb) {
+    x16_group(true, out, w, ws, rows, b0, kn, nb);
 }
 
 /* Columns [0, cn) of the chunk: scales and -bias * block sums. */
@@ -408,42 +388,23 @@ static void mat_dot_rows16(r16_group_fn group, int bias, int64_t qk, hearth_mat_
         rest(n, nr - done, nc, out + done, ldo, w + (size_t)done * ws, ws, a, as);
 }
 
-void hearth_mat_dot_q4_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                           float *restrict out, int64_t ldo,
-                                           const void *restrict w, size_t w_stride,
-                                           const void *restrict a, size_t a_stride) {
-    mat_dot_rows16(q4_0_group, 8, QK4_0, hearth_mat_dot_q4_0_q8_0_avx512vnni, n, nr, nc, out,
-                   ldo, w, w_stride, a, a_stride);
-}
+/* The entry points: a type's group reader, its weight bias, block size and
+ * the tier's mat_dot for what rows16 leaves over. */
+#define ROWS16_ENTRY(NAME, GROUP, BIAS, QK, REST)                                          \
+    void NAME(int64_t n, int64_t nr, int64_t nc, float *restrict out, int64_t ldo,        \
+              const void *restrict w, size_t w_stride, const void *restrict a,             \
+              size_t a_stride) {                                                           \
+        mat_dot_rows16(GROUP, BIAS, QK, REST, n, nr, nc, out, ldo, w, w_stride, a,         \
+                       a_stride);                                                          \
+    }
 
-void hearth_mat_dot_iq4_nl_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                             float *restrict out, int64_t ldo,
-                                             const void *restrict w, size_t w_stride,
-                                             const void *restrict a, size_t a_stride) {
-    mat_dot_rows16(iq4_nl_group, 128, QK4_NL, hearth_mat_dot_iq4_nl_q8_0_avx512vnni, n, nr, nc,
-                   out, ldo, w, w_stride, a, a_stride);
-}
-
-void hearth_mat_dot_q8_0_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                           float *restrict out, int64_t ldo,
-                                           const void *restrict w, size_t w_stride,
-                                           const void *restrict a, size_t a_stride) {
-    mat_dot_rows16(q8_0_group, 128, QK8_0, hearth_mat_dot_q8_0_q8_0_avx512vnni, n, nr, nc, out,
-                   ldo, w, w_stride, a, a_stride);
-}
-
-void hearth_mat_dot_q4_0_x16_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                               float *restrict out, int64_t ldo,
-                                               const void *restrict w, size_t w_stride,
-                                               const void *restrict a, size_t a_stride) {
-    mat_dot_rows16(q4_0_x16_group, 8, QK4_0, hearth_mat_dot_q4_0_x16_avx512vnni, n, nr, nc,
-                   out, ldo, w, w_stride, a, a_stride);
-}
-
-void hearth_mat_dot_q8_0_x16_rows16_avx512vnni(int64_t n, int64_t nr, int64_t nc,
-                                               float *restrict out, int64_t ldo,
-                                               const void *restrict w, size_t w_stride,
-                                               const void *restrict a, size_t a_stride) {
-    mat_dot_rows16(q8_0_x16_group, 128, QK8_0, hearth_mat_dot_q8_0_x16_avx512vnni, n, nr, nc,
-                   out, ldo, w, w_stride, a, a_stride);
-}
+ROWS16_ENTRY(hearth_mat_dot_q4_0_rows16_avx512vnni, q4_0_group, 8, QK4_0,
+             hearth_mat_dot_q4_0_q8_0_avx512vnni)
+ROWS16_ENTRY(hearth_mat_dot_iq4_nl_rows16_avx512vnni, iq4_nl_group, 128, QK4_NL,
+             hearth_mat_dot_iq4_nl_q8_0_avx512vnni)
+ROWS16_ENTRY(hearth_mat_dot_q8_0_rows16_avx512vnni, q8_0_group, 128, QK8_0,
+             hearth_mat_dot_q8_0_q8_0_avx512vnni)
+ROWS16_ENTRY(hearth_mat_dot_q4_0_x16_rows16_avx512vnni, q4_0_x16_group, 8, QK4_0,
+             hearth_mat_dot_q4_0_x16_avx512vnni)
+ROWS16_ENTRY(hearth_mat_dot_q8_0_x16_rows16_avx512vnni, q8_0_x16_group, 128, QK8_0,
+             hearth_mat_dot_q8_0_x16_avx512vnni)
