@@ -23,7 +23,7 @@ const char *hearth_layout_suffix(int layout) {
 }
 
 bool hearth_layout_fits(int layout, int type, int64_t n) {
-    const int64_t block = layout == HEARTH_LAYOUT_Q4_K_X4 ? QK_K : QK4_0;
+    const int64_t block = layout == HEARTH_LAYOUT_Q4_K_X4 ? QK_K : 32; /* X16: Q4_0, Q8_0 */
     return layout > HEARTH_LAYOUT_GGUF && layout < HEARTH_LAYOUT_COUNT &&
            type == hearth_layout_type(layout) && n > 0 && n % block == 0;
 }

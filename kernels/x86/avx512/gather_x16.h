@@ -1,6 +1,8 @@
 /* gather_x16.h - the two AVX-512 tiers' dots over Q4_0 and Q8_0 rows repacked
- * to the X16 layouts (kernels/layout.h), included by dot_types.inc after
- * gather_dot.h. Q8_0 is at the end (x16_q8_0_row); the rest says Q4_0.
+ * to the X16 layouts (kernels/layout.h), and the matvec driver (g_matvec) and
+ * kernel macro of every gather_dot.h kind, in GGUF order or X16; included by
+ * dot_types.inc. Q8_0's row kernel is x16_q8_0_row; the notes below are
+ * Q4_0's.
  *
  * Why: in GGUF order the in-place kernel (gather_dot.h) spends a word
  * permute per 4 blocks moving codes into lanes, two more per 16 blocks for
@@ -50,10 +52,10 @@ HEARTH_INLINE __m512i x16_stage_index(int p, int v) {
  * 16 x 8 dword transpose: register k starts as blocks k and k + 8 (lanes
  * 0-7, 8-15: lane bits b3 i2 i1 i0), and stage p swaps register bit p (block
  * bit b_p) with lane bit p (dword bit i_p), so after three stages register i
- * holds dword i of the 16 blocks in block order. Why not gathers: at two threads or more the
- * library prepares a column per task of 16-128 rows, and eight dword gathers
- * per group cost 228 ns per call of 2048 values on Zen 4, a tenth of a
- * 64-row call (this: 77 ns). */
+ * holds dword i of the 16 blocks in block order. Why not gathers: at two
+ * threads or more the library prepares a column per task of 16-128 rows, and
+ * eight dword gathers per group cost 228 ns per call of 2048 values on Zen 4,
+ * a tenth of a 64-row call (this: 77 ns). */
 HEARTH_INLINE void x16_prep(__m512i *codes, g_quad *qd, const char *a, int64_t ng, int bias,
                             bool odd_apart) {
     const __m512i at = _mm512_mullo_epi32(

@@ -51,6 +51,14 @@ static inline __attribute__((always_inline)) x4_headers x4_decode_headers(const 
     return o;
 }
 
+/* Lane k of the headers' sm (block k's scale and min bytes) in all four
+ * lanes (a vector index, not an immediate: k is a constant only once the
+ * caller's loop is unrolled, which -O1 does not). */
+static inline __attribute__((always_inline)) __m512i x4_block_sm(__m512i sm, int k) {
+    return _mm512_permutexvar_epi32(
+        _mm512_add_epi32(_mm512_set1_epi32(4 * k), _mm512_set4_epi32(3, 2, 1, 0)), sm);
+}
+
 /* Block k of a group: levels from its 128 code bytes, scale vectors from
  * lane k of the headers (q4k_decode's registers). */
 static inline __attribute__((always_inline)) void x4_block(const uint8_t *codes, __m512i sm, int k,
@@ -62,10 +70,7 @@ static inline __attribute__((always_inline)) void x4_block(const uint8_t *codes,
         lv[2 * h] = _mm512_and_si512(q, m4);
         lv[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
     }
-    /* lane k into all four (a vector index, not an immediate: k is a
-     * constant only once the caller's loop is unrolled, which -O1 does not) */
-    const __m512i smz = _mm512_permutexvar_epi32(
-        _mm512_add_epi32(_mm512_set1_epi32(4 * k), _mm512_set4_epi32(3, 2, 1, 0)), sm);
+    const __m512i smz = x4_block_sm(sm, k);
     _Pragma("GCC unroll 4")
     for (int c = 0; c < 4; c++)
         sc[c] = _mm512_shuffle_epi8(smz, _mm512_load_si512(q4k_sc_ctl[c]));
@@ -99,8 +104,7 @@ static const uint16_t x4_pair_ctl[2][32] __attribute__((aligned(64))) = {X4_CTL(
 
 static inline __attribute__((always_inline)) __m512i x4_sumi_one(const uint8_t *codes, __m512i sm,
                                                                  int k, const int8_t *qs) {
-    const __m512i smz = _mm512_permutexvar_epi32(
-        _mm512_add_epi32(_mm512_set1_epi32(4 * k), _mm512_set4_epi32(3, 2, 1, 0)), sm);
+    const __m512i smz = x4_block_sm(sm, k);
     __m512i sumi = _mm512_setzero_si512();
     _Pragma("GCC unroll 2")
     for (int h = 0; h < 2; h++) {
