@@ -5,6 +5,7 @@
  * (0 ok, 1 runtime failure with a message, 2 usage; -h exits 0).
  */
 #include <check.h>
+#include <math.h> /* fabs */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,28 @@ static int numbers(const char *s, const char *key, double *v, int max) {
     return n;
 }
 
+/* The numbers of the array following the idx-th `"key": [`; how many (<= max). */
+static int array_numbers(const char *s, const char *key, int idx, double *v, int max) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": [", key);
+    const char *p = strstr(s, pat);
+    for (int k = 0; p && k < idx; k++)
+        p = strstr(p + 1, pat);
+    if (!p)
+        return 0;
+    p += strlen(pat);
+    int n = 0;
+    while (n < max) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p)
+            break;
+        v[n++] = x;
+        p = end + strspn(end, " ,");
+    }
+    return n;
+}
+
 START_TEST(test_bench_json_rows_and_fields) {
     char args[1024], *out, *err;
     snprintf(args, sizeof args, "-m '%s' -p 8 -n 4 -r 2 -t 1,2 --read-mib 16 --json",
@@ -71,14 +94,26 @@ START_TEST(test_bench_json_rows_and_fields) {
         for (int i = 0; i < 4; i++)
             ck_assert_msg(v[i] > 0, "%s[%d] = %g", positive[k], i, v[i]);
     }
-    /* avg_ts is tokens / time: consistent with avg_ns within the spread of samples. */
+    /* llama-bench's definitions, object by object: each samples_ts entry is the
+     * tokens over its samples_ns time, avg_ts their mean and avg_ns the mean
+     * time (a mean of rates is not tokens over the mean time when samples
+     * spread, so the two averages are checked against their own samples). */
     double ts[4], ns[4], tokens[4] = {8, 4, 8, 4};
     numbers(out, "avg_ts", ts, 4);
     numbers(out, "avg_ns", ns, 4);
     for (int i = 0; i < 4; i++) {
-        double implied = tokens[i] / (ns[i] * 1e-9);
-        ck_assert_msg(ts[i] > 0.5 * implied && ts[i] < 2 * implied, "avg_ts %g vs %g", ts[i],
-                      implied);
+        double s_ns[2], s_ts[2];
+        ck_assert_int_eq(array_numbers(out, "samples_ns", i, s_ns, 2), 2);
+        ck_assert_int_eq(array_numbers(out, "samples_ts", i, s_ts, 2), 2);
+        for (int j = 0; j < 2; j++) {
+            double implied = tokens[i] / (s_ns[j] * 1e-9); /* ns printed to 1 ns */
+            ck_assert_msg(fabs(s_ts[j] - implied) <= 1e-3 * implied, "sample %d.%d: %g t/s vs %g",
+                          i, j, s_ts[j], implied);
+        }
+        double mean_ts = (s_ts[0] + s_ts[1]) / 2, mean_ns = (s_ns[0] + s_ns[1]) / 2;
+        ck_assert_msg(fabs(ts[i] - mean_ts) <= 1e-6 * mean_ts + 1e-5, "avg_ts %g vs %g", ts[i],
+                      mean_ts);
+        ck_assert_msg(fabs(ns[i] - mean_ns) <= 1, "avg_ns %g vs %g", ns[i], mean_ns);
     }
     ck_assert_int_eq(count(out, "\"samples_ts\": ["), 4);
     ck_assert_msg(strstr(err, "measuring limits"), "no progress on stderr");
