@@ -85,6 +85,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/obj/kernels/x86/avx2/%.o:       ISA_FLAGS := -mavx2 -mfma -mf16c
 $(BUILD)/obj/kernels/x86/avx512/%.o:     ISA_FLAGS := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl
 $(BUILD)/obj/kernels/x86/avx512vnni/%.o: ISA_FLAGS := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512vnni
+$(BUILD)/obj/kernels/x86/avx512vnni/%_gfni.o: ISA_FLAGS := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mgfni
 $(BUILD)/obj/kernels/arm/dotprod/%.o:    ISA_FLAGS := -march=armv8.2-a+dotprod+fp16
 
 $(BUILD)/obj/%.o: %.c

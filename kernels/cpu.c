@@ -37,7 +37,7 @@ static unsigned x86_features(void) {
     if (max_leaf < 7 || !__get_cpuid_count(7, 0, &a, &b, &c, &d))
         return 0;
     const bool avx2 = b & (1u << 5), avx512f = b & (1u << 16), avx512bw = b & (1u << 30),
-               avx512vl = b & (1u << 31), vnni = c & (1u << 11);
+               avx512vl = b & (1u << 31), vnni = c & (1u << 11), gfni = c & (1u << 8);
     unsigned mask = 0;
     if (avx2 && fma && f16c && os_ymm)
         mask |= HEARTH_CPU_TIER_AVX2;
@@ -45,6 +45,8 @@ static unsigned x86_features(void) {
         mask |= HEARTH_CPU_TIER_AVX512;
     if ((mask & HEARTH_CPU_TIER_AVX512) && vnni)
         mask |= HEARTH_CPU_TIER_AVX512VNNI;
+    if ((mask & HEARTH_CPU_TIER_AVX512VNNI) && gfni)
+        mask |= HEARTH_CPU_GFNI;
     return mask;
 }
 #endif

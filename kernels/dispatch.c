@@ -23,6 +23,8 @@ bool hearth_kernels_init(hearth_kernels *k, hearth_isa requested) {
         hearth_kernels_patch_avx512(k);
     if (requested == HEARTH_ISA_AVX512VNNI)
         hearth_kernels_patch_avx512vnni(k);
+    if (requested == HEARTH_ISA_AVX512VNNI && (cpu & HEARTH_CPU_GFNI))
+        hearth_kernels_patch_avx512vnni_gfni(k);
 #elif defined(__aarch64__)
     if (requested == HEARTH_ISA_NEON || requested == HEARTH_ISA_NEON_DOTPROD)
         hearth_kernels_patch_neon(k);

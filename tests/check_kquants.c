@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hearth.h"                /* hearth_isa_supported */
+#include "kernels/cpu.h"       /* hearth_cpu_features: GFNI */
 #include "kernels/ref/kquant_util.h"
 #include "util/testutil.h"
 
@@ -25,13 +26,18 @@ typedef void (*mat_fn)(KQ_MAT_DOT_ARGS);
 typedef void (*quant_fn)(const float *restrict, void *restrict, int64_t);
 typedef void (*dequant_fn)(const void *restrict, float *restrict, int64_t);
 
-enum { TIER_REF, TIER_AVX2, TIER_AVX512, TIER_AVX512VNNI, N_TIERS };
-static const char *const tier_names[N_TIERS] = {"ref", "avx2", "avx512", "avx512vnni"};
+/* TIER_VNNI_GFNI is not a tier of its own: the avx512vnni tier's kernels that
+ * replace its plain ones where the CPU also has GFNI (kernels/cpu.h). */
+enum { TIER_REF, TIER_AVX2, TIER_AVX512, TIER_AVX512VNNI, TIER_VNNI_GFNI, N_TIERS };
+static const char *const tier_names[N_TIERS] = {"ref", "avx2", "avx512", "avx512vnni",
+                                                "avx512vnni+gfni"};
 
 /* The library's own detection (cpuid + xgetbv), as the dispatcher uses it. */
 static bool tier_available(int tier) {
     static const hearth_isa isa[N_TIERS] = {HEARTH_ISA_SCALAR, HEARTH_ISA_AVX2, HEARTH_ISA_AVX512,
-                                            HEARTH_ISA_AVX512VNNI};
+                                            HEARTH_ISA_AVX512VNNI, HEARTH_ISA_AVX512VNNI};
+    if (tier == TIER_VNNI_GFNI && !(hearth_cpu_features() & HEARTH_CPU_GFNI))
+        return false;
     return hearth_isa_supported(isa[tier]);
 }
 
@@ -76,9 +82,11 @@ static const kq_type types[] = {
      {0.0710845972, 0.136553393}, true},
     {"Q6_K", sizeof(block_q6_K), hearth_quantize_row_q6_k_ref, hearth_dequantize_row_q6_k_ref,
      {hearth_vec_dot_q6_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx2),
-      X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512vnni)},
+      X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512), X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512vnni),
+      X86_ONLY(hearth_vec_dot_q6_k_q8_k_avx512vnni_gfni)},
      {hearth_mat_dot_q6_k_q8_k_ref, X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx2),
-      X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512vnni)},
+      X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512), X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512vnni),
+      X86_ONLY(hearth_mat_dot_q6_k_q8_k_avx512vnni_gfni)},
      {0.0176916987, 0.0448016534}, true},
     {"Q5_K", sizeof(block_q5_K), hearth_quantize_row_q5_k_ref, hearth_dequantize_row_q5_k_ref,
      {hearth_vec_dot_q5_k_q8_k_ref, X86_ONLY(hearth_vec_dot_q5_k_q8_k_avx2),
@@ -480,10 +488,14 @@ START_TEST(test_kquants_vnni_gives_avx512_bits) {
     make_operands(t, n, 1, 1, kind, seed, &w, &a);
     float plain, vnni;
     t->vec[TIER_AVX512](n, &plain, w, a);
-    t->vec[TIER_AVX512VNNI](n, &vnni, w, a);
-    ck_assert_msg(memcmp(&plain, &vnni, sizeof plain) == 0,
-                  "%s %s n %lld seed %llu: vnni %.9g != avx512 %.9g", t->name, data_names[kind],
-                  (long long)n, (unsigned long long)seed, vnni, plain);
+    for (int tier = TIER_AVX512VNNI; tier <= TIER_VNNI_GFNI; tier++) {
+        if (!t->vec[tier] || !tier_available(tier))
+            continue; /* no GFNI kernel for the type, or no GFNI: the plain VNNI one is checked */
+        t->vec[tier](n, &vnni, w, a);
+        ck_assert_msg(memcmp(&plain, &vnni, sizeof plain) == 0,
+                      "%s %s n %lld seed %llu: %s %.9g != avx512 %.9g", t->name, data_names[kind],
+                      (long long)n, (unsigned long long)seed, tier_names[tier], vnni, plain);
+    }
     free(w), free(a);
 }
 END_TEST

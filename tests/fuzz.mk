@@ -24,6 +24,7 @@ FUZZ_COV     := -fsanitize=fuzzer-no-link
 $(FUZZ_DIR)/obj/kernels/x86/avx2/%.o:       FUZZ_ISA := -mavx2 -mfma -mf16c
 $(FUZZ_DIR)/obj/kernels/x86/avx512/%.o:     FUZZ_ISA := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl
 $(FUZZ_DIR)/obj/kernels/x86/avx512vnni/%.o: FUZZ_ISA := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512vnni
+$(FUZZ_DIR)/obj/kernels/x86/avx512vnni/%_gfni.o: FUZZ_ISA := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mgfni
 $(FUZZ_DIR)/obj/kernels/arm/dotprod/%.o:    FUZZ_ISA := -march=armv8.2-a+dotprod+fp16
 
 # The SIMD kernel tiers are built plainly (-O2, no sanitizers, no coverage):

@@ -268,6 +268,7 @@ KQ_TIER_ALL(neon)
 KQ_TIER_ALL(neon_dotprod)
 KQ_TIER_DECLS(q4_k_x4, avx512) /* Q4_K rows in the X4 layout */
 KQ_TIER_DECLS(q4_k_x4, avx512vnni)
+KQ_TIER_DECLS(q6_k, avx512vnni_gfni) /* the VNNI tier's Q6_K where the CPU has GFNI */
 #undef KQ_TIER_ALL
 #undef KQ_TIER_DECLS
 

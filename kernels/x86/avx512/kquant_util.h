@@ -17,8 +17,13 @@
 /* The kernel bodies are compiled by both AVX-512 tiers: KQ512_VNNI (set by
  * kernels/x86/avx512vnni/) names them _avx512vnni and adds int16 pair products
  * into int32 lanes with vpdpwssd; the avx512 tier uses vpmaddwd + vpaddd. Both
- * give the same exact integers. */
-#ifdef KQ512_VNNI
+ * give the same exact integers. KQ512_GFNI (a VNNI file compiled with -mgfni,
+ * used only where the CPU has GFNI) names them _avx512vnni_gfni. */
+#if defined(KQ512_GFNI) /* VNNI kernels that also use GFNI (the _gfni.c files) */
+#define KQ512_VNNI
+#define KQ512_NAME(f) f##_avx512vnni_gfni
+#define KQ512_DPWSSD(acc, p, s) _mm512_dpwssd_epi32(acc, p, s)
+#elif defined(KQ512_VNNI)
 #define KQ512_NAME(f) f##_avx512vnni
 #define KQ512_DPWSSD(acc, p, s) _mm512_dpwssd_epi32(acc, p, s)
 #else

@@ -26,3 +26,10 @@ void hearth_kernels_patch_avx512vnni_kquants(hearth_kernels *k) {
     k->vec_dot[HEARTH_TYPE_IQ4_XS] = hearth_vec_dot_iq4_xs_q8_k_avx512vnni;
     k->mat_dot[HEARTH_TYPE_IQ4_XS] = hearth_mat_dot_iq4_xs_q8_k_avx512vnni;
 }
+
+/* Where the CPU also has GFNI (dispatch.c): Q6_K picks each level's two high
+ * bits with one vgf2p8affineqb per 64 levels (q6_k_body.h). Same bits. */
+void hearth_kernels_patch_avx512vnni_gfni(hearth_kernels *k) {
+    k->vec_dot[HEARTH_TYPE_Q6_K] = hearth_vec_dot_q6_k_q8_k_avx512vnni_gfni;
+    k->mat_dot[HEARTH_TYPE_Q6_K] = hearth_mat_dot_q6_k_q8_k_avx512vnni_gfni;
+}
