@@ -3,7 +3,8 @@
  * hearth_cpu_features() is a pure function of the machine: it asks the CPU
  * (cpuid + xgetbv on x86-64, getauxval on Linux/aarch64) and returns a bitmask
  * of whole tiers (and of the one extension below), each bit set only when the
- * OS also saves the registers the tier uses. It keeps no state, so every caller may call it at any time.
+ * OS also saves the registers the tier uses. It keeps no state, so every
+ * caller may call it at any time.
  */
 #ifndef HEARTH_KERNELS_CPU_H
 #define HEARTH_KERNELS_CPU_H

@@ -1,9 +1,11 @@
-/* patch_kquants.c - the avx512vnni slots of the K-quant family (Q2_K..Q6_K, Q8_K, IQ4_XS).
+/* patch_kquants.c - the avx512vnni slots of the K-quant family (Q2_K..Q6_K,
+ * Q8_K, IQ4_XS), and the GFNI ones patched over them where the CPU has GFNI.
  *
  * Called by this tier's patch.c after its own slots. Q2_K..Q6_K: the avx512
  * kernels compiled with vpdpwssd (one instruction for the scaled sum of each
- * sub-block's pair products); IQ4_XS: its levels biased to unsigned for vpdpbusd (iq4_xs_body.h); the Q8_K
- * quantizer stays AVX2.
+ * sub-block's pair products; Q6_K's 4-value dots by vpdpbusd, q6_k_body.h);
+ * IQ4_XS: its levels biased to unsigned for vpdpbusd (iq4_xs_body.h); the
+ * Q8_K quantizer stays AVX2.
  */
 #include "../../kernels.h"
 #include "../../ref/kquant_util.h" /* the K-quant kernel prototypes */
