@@ -19,17 +19,28 @@
  * into int32 lanes with vpdpwssd; the avx512 tier uses vpmaddwd + vpaddd. Both
  * give the same exact integers. KQ512_GFNI (a VNNI file compiled with -mgfni,
  * used only where the CPU has GFNI) names them _avx512vnni_gfni. */
-#if defined(KQ512_GFNI) /* VNNI kernels that also use GFNI (the _gfni.c files) */
-#define KQ512_VNNI
+#ifdef KQ512_GFNI
+#define KQ512_VNNI /* a GFNI kernel is a VNNI kernel too */
+#endif
+#if defined(KQ512_VNNI)
+#ifdef KQ512_GFNI
 #define KQ512_NAME(f) f##_avx512vnni_gfni
-#define KQ512_DPWSSD(acc, p, s) _mm512_dpwssd_epi32(acc, p, s)
-#elif defined(KQ512_VNNI)
+#else
 #define KQ512_NAME(f) f##_avx512vnni
+#endif
 #define KQ512_DPWSSD(acc, p, s) _mm512_dpwssd_epi32(acc, p, s)
 #else
 #define KQ512_NAME(f) f##_avx512
 #define KQ512_DPWSSD(acc, p, s) _mm512_add_epi32(acc, _mm512_madd_epi16(p, s))
 #endif
+
+/* Two int32 vectors whose lanes fit int16 as the two words of each dword:
+ * `lo` (truncated to its low word, exact when |lo| < 2^15) in the low word,
+ * `hi_high` (a value already shifted into the high word) above it, so one
+ * vpdpwssd applies two scale vectors (the VNNI Q4_K X4 and Q6_K kernels). */
+static inline __m512i kq512_word_pair(__m512i lo, __m512i hi_high) {
+    return _mm512_ternarylogic_epi32(lo, _mm512_set1_epi32(0xffff), hi_high, 0xea); /* A&B | C */
+}
 
 /* No software prefetch in the matvecs: on Zen 4 the one they had (each
  * block's lines 16 KiB ahead, non-temporal or not) cost Q4_K 18.5 -> 22 and

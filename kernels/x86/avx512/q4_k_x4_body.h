@@ -115,8 +115,7 @@ static inline __attribute__((always_inline)) __m512i x4_sumi_one(const uint8_t *
         const __m512i hi16 = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
                                                  _mm512_and_si512(q, _mm512_set1_epi8((char)0xf0)),
                                                  _mm512_loadu_si512(qs + 128 * h + 64));
-        const __m512i pair = _mm512_ternarylogic_epi32(lo, _mm512_set1_epi32(0xffff),
-                                                       _mm512_slli_epi32(hi16, 12), 0xea);
+        const __m512i pair = kq512_word_pair(lo, _mm512_slli_epi32(hi16, 12));
         sumi = _mm512_dpwssd_epi32(
             sumi, pair, _mm512_shuffle_epi8(smz, _mm512_load_si512(x4_pair_ctl[h])));
     }

@@ -119,9 +119,7 @@ static inline __attribute__((always_inline)) void q6k_step(const q6k_w *w, const
                                                _mm512_loadu_si512(a->qs + 128 * p));
         const __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->lv[2 * p + 1],
                                                _mm512_loadu_si512(a->qs + 128 * p + 64));
-        /* 0xea = (A & B) | C: lo in the low word, hi in the high one */
-        const __m512i pair = _mm512_ternarylogic_epi32(lo, _mm512_set1_epi32(0xffff),
-                                                       _mm512_slli_epi32(hi, 16), 0xea);
+        const __m512i pair = kq512_word_pair(lo, _mm512_slli_epi32(hi, 16));
         sumi = _mm512_dpwssd_epi32(sumi, pair, w->sc[p]);
     }
 #else
